@@ -1,0 +1,38 @@
+# ragloom: the two commands a user needs are `make chat` and `make test` (see README).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install chat test lint bench eval clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -U pip
+
+# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml constraints.txt setup/install_generation.sh | $(BIN)/python
+	$(PIP) torch==2.13.0
+	$(PIP) -e '.[ui,langchain,llamacpp,openai,dev]'
+	bash setup/install_generation.sh $(BIN)
+	touch $@
+
+install: $(VENV)/.installed
+
+chat: install
+	$(BIN)/ragloom ui
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .ragloom
