@@ -1,0 +1,252 @@
+"""Ask, stream and chat: retrieve, frame the sources, budget the prompt, generate, cite.
+
+An ``Answerer`` needs only a search callable and a ``Generator``, so it works over the ``RAG``
+facade, a bare index, or a test double. Grounded tasks (``qa``, ``summarize``, ``extract``) are
+refused without calling the model when the best retrieval score is below ``refusal_threshold``:
+a small model handed irrelevant passages tends to answer anyway, and a clear "not in the
+documents" is cheaper and more honest.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rag.answer import EXTRA_CONTEXT_KEY, Answer, Timings, resolve_citations, strip_citations
+from rag.errors import ConfigError, RagloomError
+from rag.generation.base import Generation, Generator, Message
+from rag.generation.sampling import SamplingParams
+from rag.prompts.builder import Prompt, build_prompt
+from rag.prompts.examples import ExampleLike, coerce_examples
+from rag.prompts.extract import ExtractError, parse_entities, retry_messages
+from rag.prompts.rewrite import clean_query, rewrite_messages
+from rag.prompts.tasks import TaskSpec, get_task
+from rag.types import Chunk, Document, ScoredChunk
+
+SearchFn = Callable[[str, int, "dict[str, Any] | None"], list[ScoredChunk]]
+
+# Calibrated for all-MiniLM-L6-v2 cosine on rag-mini-wikipedia (see the QA evaluation notes):
+# on-topic questions almost always have a best passage above this, off-topic ones rarely do.
+DEFAULT_REFUSAL_THRESHOLD = 0.25
+REFUSAL_TEXT = "The documents do not contain the answer to this question."
+_REWRITE_SAMPLING = SamplingParams(greedy=True, max_new_tokens=48)
+_DONT_KNOW = re.compile(r"^\W*i (?:do not|don't) know\W*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Request:
+    question: str
+    spec: TaskSpec
+    sampling: SamplingParams
+    k: int
+    filter: dict[str, Any] | None
+    examples: tuple
+    target_language: str | None
+    min_score: float | None
+    extra: tuple[ScoredChunk, ...]
+    history: tuple[Message, ...]
+
+
+def extra_context_chunks(documents: Sequence[Document]) -> tuple[ScoredChunk, ...]:
+    """Caller-supplied documents as chunks, marked in metadata, numbered and cited like retrieved ones."""
+    chunks = []
+    for i, doc in enumerate(documents, start=1):
+        chunk = Chunk(-i, doc.source_id, doc.text, 0, len(doc.text), {**doc.metadata, EXTRA_CONTEXT_KEY: True})
+        chunks.append(ScoredChunk(chunk, 1.0, i))
+    return tuple(chunks)
+
+
+class Answerer:
+    """Retrieval-augmented answering over a search callable ``(query, k, filter) -> list[ScoredChunk]``."""
+
+    def __init__(
+        self,
+        search: SearchFn,
+        generator: Generator,
+        *,
+        refusal_threshold: float | None = DEFAULT_REFUSAL_THRESHOLD,
+        k: int = 5,
+        sampling: SamplingParams | None = None,
+        rewrite_followups: bool = True,
+    ) -> None:
+        self.search = search
+        self.generator = generator
+        self.refusal_threshold = refusal_threshold
+        self.k = k
+        self.sampling = sampling or SamplingParams()
+        self.rewrite_followups = rewrite_followups
+
+    # -- public API --------------------------------------------------------------------------
+
+    def ask(self, question: str, task: str = "qa", sampling: SamplingParams | None = None, k: int | None = None,
+            filter: dict[str, Any] | None = None, examples: Sequence[ExampleLike] | None = None,
+            target_language: str | None = None, min_score: float | None = None,
+            extra_context: Sequence[Document] | None = None) -> Answer:
+        """Answer ``question`` (a request, for non-QA tasks) from the retrieved sources."""
+        req = self._request(question, task, sampling, k, filter, examples, target_language, min_score,
+                            extra_context, ())
+        return _last(self._run(req, stream=False))
+
+    def stream(self, question: str, task: str = "qa", sampling: SamplingParams | None = None, k: int | None = None,
+               filter: dict[str, Any] | None = None, examples: Sequence[ExampleLike] | None = None,
+               target_language: str | None = None, min_score: float | None = None,
+               extra_context: Sequence[Document] | None = None) -> Iterator[str | Answer]:
+        """Like ``ask`` but yields text pieces as decoded, then the final ``Answer`` (text = joined pieces)."""
+        req = self._request(question, task, sampling, k, filter, examples, target_language, min_score,
+                            extra_context, ())
+        return self._run(req, stream=True)
+
+    def chat(self, messages: Sequence[Message], task: str = "qa", sampling: SamplingParams | None = None,
+             k: int | None = None, filter: dict[str, Any] | None = None,
+             examples: Sequence[ExampleLike] | None = None, target_language: str | None = None,
+             min_score: float | None = None, extra_context: Sequence[Document] | None = None) -> Answer:
+        """Answer the last user message of a conversation; a follow-up is rewritten into a standalone query."""
+        return _last(self.stream_chat(messages, task, sampling, k, filter, examples, target_language, min_score,
+                                      extra_context, _stream=False))
+
+    def stream_chat(self, messages: Sequence[Message], task: str = "qa", sampling: SamplingParams | None = None,
+                    k: int | None = None, filter: dict[str, Any] | None = None,
+                    examples: Sequence[ExampleLike] | None = None, target_language: str | None = None,
+                    min_score: float | None = None, extra_context: Sequence[Document] | None = None,
+                    _stream: bool = True) -> Iterator[str | Answer]:
+        """``chat`` that yields text pieces, then the final ``Answer``."""
+        if not messages or messages[-1]["role"] != "user":
+            raise ConfigError("chat needs a conversation whose last message is the user's question")
+        history = tuple(m for m in messages[:-1] if m["role"] in ("user", "assistant"))
+        req = self._request(messages[-1]["content"], task, sampling, k, filter, examples, target_language,
+                            min_score, extra_context, history)
+        return self._run(req, stream=_stream)
+
+    def standalone_query(self, history: Sequence[Message], question: str) -> str:
+        """The follow-up rewritten with the history (the question itself when there is no history)."""
+        if not self.rewrite_followups or not any(m["role"] == "user" for m in history):
+            return question
+        generation = self.generator.generate(rewrite_messages(history, question), _REWRITE_SAMPLING)
+        return clean_query(generation.text, question)
+
+    # -- the one path every public method runs -----------------------------------------------
+
+    def _request(self, question, task, sampling, k, filter, examples, target_language, min_score, extra_context,
+                 history) -> _Request:
+        if not isinstance(question, str) or not question.strip():
+            raise ConfigError("the question is empty")
+        k = self.k if k is None else k
+        if k < 0:
+            raise ConfigError(f"k must be >= 0 (got {k})")
+        spec = get_task(task)
+        spec.system_prompt(target_language)  # fail before retrieval when a language is missing
+        return _Request(question.strip(), spec, sampling or self.sampling, k, filter,
+                        coerce_examples(examples, spec.name), target_language, min_score,
+                        extra_context_chunks(extra_context or ()), tuple(history))
+
+    def _run(self, req: _Request, *, stream: bool) -> Iterator[str | Answer]:
+        started = time.perf_counter()
+        notes: list[str] = []
+        query = self.standalone_query(req.history, req.question) if req.history else req.question
+        if query != req.question:
+            notes.append(f"retrieval query rewritten from the conversation: {query!r}")
+        retrieved = self.search(query, req.k, req.filter) if req.k else []
+        best = max((c.score for c in retrieved), default=None)
+        if req.min_score is not None:
+            retrieved = [c for c in retrieved if c.score >= req.min_score]
+        retrieve_seconds = time.perf_counter() - started
+
+        if self._should_refuse(req, retrieved, best):
+            notes.append(f"best retrieval score {best if best is None else round(best, 3)} is below the "
+                         f"refusal threshold {self.refusal_threshold}; the model was not called")
+            answer = Answer(REFUSAL_TEXT, refused=True, notes=tuple(notes), query=query, task=req.spec.name,
+                            timings=Timings(retrieve_seconds, 0.0, time.perf_counter() - started, 0.0))
+            if stream:
+                yield answer.text
+            yield answer
+            return
+
+        prompt = build_prompt(req.spec, req.question, [*req.extra, *retrieved], generator=self.generator,
+                              max_new_tokens=req.sampling.max_new_tokens, examples=req.examples,
+                              history=req.history, target_language=req.target_language)
+        notes += prompt.notes
+        data: Any = None
+        if req.spec.name == "extract":
+            generation, text, data = self._extract(prompt, req.sampling, notes)
+            if stream:
+                yield text
+        elif stream:
+            pieces: list[str] = []
+            generation = None
+            for item in self.generator.stream(prompt.messages, req.sampling):
+                if isinstance(item, Generation):
+                    generation = item
+                else:
+                    pieces.append(item)
+                    yield item
+            if generation is None:
+                raise RagloomError(f"generator {self.generator.name!r} ended its stream without a final Generation")
+            text = "".join(pieces)
+        else:
+            generation = self.generator.generate(prompt.messages, req.sampling)
+            text = generation.text
+        yield self._answer(req, query, prompt, generation, text, data, notes, started, retrieve_seconds)
+
+    def _should_refuse(self, req: _Request, retrieved: list[ScoredChunk], best: float | None) -> bool:
+        if not req.spec.grounded or req.extra:
+            return False
+        if not retrieved:
+            return True
+        return self.refusal_threshold is not None and best is not None and best < self.refusal_threshold
+
+    def _extract(self, prompt: Prompt, sampling: SamplingParams, notes: list[str]) -> tuple[Generation, str, Any]:
+        """Generate JSON; on an invalid reply retry once with the error fed back."""
+        generation = self.generator.generate(prompt.messages, sampling)
+        try:
+            data = parse_entities(generation.text)
+        except ExtractError as first:
+            notes.append(f"first extract reply rejected ({first}); retried once")
+            retry = self.generator.generate(retry_messages(prompt.messages, generation.text, str(first)), sampling)
+            generation = _merge(generation, retry)
+            try:
+                data = parse_entities(retry.text)
+            except ExtractError as second:
+                notes.append(f"extract reply still invalid after the retry: {second}")
+                return generation, retry.text, None
+        return generation, json.dumps(data, ensure_ascii=False), data
+
+    def _answer(self, req: _Request, query: str, prompt: Prompt, generation: Generation, text: str, data: Any,
+                notes: list[str], started: float, retrieve_seconds: float) -> Answer:
+        citations, unknown = resolve_citations(text, prompt.sources)
+        if unknown:
+            notes.append(f"ignored citations of unknown sources: {', '.join(f'[{n}]' for n in unknown)}")
+        if generation.finish_reason == "length":
+            notes.append(f"the answer was cut at max_new_tokens={req.sampling.max_new_tokens}")
+        timings = Timings(
+            retrieve_seconds=retrieve_seconds,
+            first_token_seconds=generation.first_token_seconds,
+            total_seconds=time.perf_counter() - started,
+            tokens_per_second=generation.tokens_per_second,
+        )
+        return Answer(
+            text=text, citations=citations, sources=prompt.sources, dropped=prompt.dropped,
+            messages=prompt.messages, prompt_tokens=generation.prompt_tokens,
+            completion_tokens=generation.completion_tokens, timings=timings,
+            refused=bool(req.spec.grounded and _DONT_KNOW.match(strip_citations(text))),
+            notes=tuple(notes), query=query, task=req.spec.name, unknown_citations=unknown, data=data,
+        )
+
+
+def _merge(first: Generation, second: Generation) -> Generation:
+    """Costs of both attempts, text of the second."""
+    return Generation(second.text, first.prompt_tokens + second.prompt_tokens,
+                      first.completion_tokens + second.completion_tokens, second.finish_reason,
+                      first.first_token_seconds, first.total_seconds + second.total_seconds)
+
+
+def _last(items: Iterator[str | Answer]) -> Answer:
+    result = None
+    for item in items:
+        result = item
+    if not isinstance(result, Answer):
+        raise RagloomError("the answering pipeline produced no answer")
+    return result

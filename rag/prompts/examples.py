@@ -1,0 +1,87 @@
+"""Few-shot examples: the user's own, or short bundled ones per task.
+
+Examples go into the prompt as real chat turns (a user message, then the assistant's reply),
+so the backend renders them in the model's own chat format. Bundled examples are deliberately
+terse: small models copy the length and style of what they are shown, and short extractive
+answers are both more accurate and faster to decode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Example:
+    """One demonstration: the user's input, the ideal reply, and optional source texts it is based on."""
+
+    input: str
+    output: str
+    sources: tuple[str, ...] = ()
+
+
+ExampleLike = Example | tuple[str, str] | tuple[str, str, Sequence[str]]
+
+_EIFFEL = (
+    "The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris. "
+    "It was completed in 1889 and is 330 metres tall.",
+    "The tower was designed and built by the engineering company of Gustave Eiffel "
+    "for the 1889 World's Fair.",
+)
+_CURIE = (
+    "Marie Curie was born in Warsaw in 1867. She moved to Paris in 1891 to study physics.",
+    "Curie won the Nobel Prize in Physics in 1903 and the Nobel Prize in Chemistry in 1911.",
+)
+
+BUNDLED: dict[str, tuple[Example, ...]] = {
+    "qa": (
+        Example("When was the Eiffel Tower completed?", "1889 [1]", _EIFFEL),
+        Example("Did Gustave Eiffel's company build the tower?", "yes [2]", _EIFFEL),
+        Example("Was Marie Curie born in Paris?", "no [1]", _CURIE),
+        Example("How many Nobel Prizes did Curie win?", "two [2]", _CURIE),
+    ),
+    "summarize": (
+        Example(
+            "Summarize what the sources say about the Eiffel Tower.",
+            "The Eiffel Tower is a 330-metre wrought-iron tower in Paris, completed in 1889 [1], "
+            "designed and built by Gustave Eiffel's company for the World's Fair [2].",
+            _EIFFEL,
+        ),
+    ),
+    "translate": (Example("Translate into German: The tower is 330 metres tall.", "Der Turm ist 330 Meter hoch."),),
+    "extract": (
+        Example(
+            "Extract the entities.",
+            '{"entities": [{"text": "Marie Curie", "type": "person"}, {"text": "Warsaw", "type": "place"}, '
+            '{"text": "Paris", "type": "place"}, {"text": "Nobel Prize in Physics", "type": "award"}]}',
+            _CURIE,
+        ),
+    ),
+    "code": (
+        Example(
+            "Write a Python function that returns the n-th Fibonacci number.",
+            "```python\ndef fibonacci(n: int) -> int:\n    a, b = 0, 1\n    for _ in range(n):\n"
+            "        a, b = b, a + b\n    return a\n```",
+        ),
+    ),
+    "write": (),
+}
+
+
+def coerce_examples(examples: Sequence[ExampleLike] | None, task: str) -> tuple[Example, ...]:
+    """``None`` means the bundled examples for ``task``; an empty list means zero-shot."""
+    if examples is None:
+        return BUNDLED.get(task, ())
+    result: list[Example] = []
+    for item in examples:
+        if isinstance(item, Example):
+            result.append(item)
+        elif isinstance(item, tuple | list) and len(item) in (2, 3) and all(isinstance(x, str) for x in item[:2]):
+            sources = tuple(item[2]) if len(item) == 3 else ()
+            result.append(Example(item[0], item[1], sources))
+        else:
+            raise ConfigError(f"a few-shot example must be (input, output) strings or an Example, got {item!r:.80}")
+    return tuple(result)
