@@ -1,4 +1,11 @@
-"""Files and folders on disk: one ``Document`` per text file, keyed by its resolved path."""
+"""Files and folders on disk, confined to the path the user gave.
+
+A folder is walked recursively (sorted, so runs are reproducible). Hidden entries are skipped unless
+asked for; ``--include``/``--exclude`` globs match the path relative to the root or the bare name.
+Symlinks are resolved and read only when their target stays inside the root, so a link cannot pull
+``/etc`` into an index. Every problem with one file (too big, empty, binary, corrupt) becomes a
+``Skipped`` with a reason; nothing about one file stops the run.
+"""
 
 from __future__ import annotations
 
@@ -8,79 +15,94 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from connectors.formats import FileInfo, FormatError, reader_for
 from connectors.options import ConnectorOptions
 from rag.types import Document, Skipped
 
-TEXT_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown"}
-
 
 class FileConnector:
-    """Reads one file or every supported file under a folder (hidden entries skipped)."""
+    """Reads one file, or every supported file under a folder."""
 
     def __init__(self, path: str | os.PathLike[str], options: ConnectorOptions | None = None) -> None:
-        self.root = Path(path)
+        self.root = Path(path).expanduser()
         self.options = options or ConnectorOptions()
 
     def load(self) -> Iterator[Document | Skipped]:
         if not self.root.exists():
             yield Skipped(str(self.root), "no such file or folder")
             return
-        if self.root.is_file():
-            yield self._read(self.root.resolve())
-            return
         root = self.root.resolve()
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        if root.is_file():
+            yield from self._read(root, explicit=True)
+            return
+        seen: set[Path] = set()
+        for dirpath, dirnames, filenames in os.walk(root, onerror=None, followlinks=False):
+            here = Path(dirpath)
+            dirnames[:] = sorted(d for d in dirnames if self._walk_into(here / d, root))
             for name in sorted(filenames):
-                if name.startswith("."):
-                    continue
-                path = Path(dirpath) / name
+                path = here / name
                 rel = path.relative_to(root).as_posix()
-                if not self._wanted(rel):
+                if (name.startswith(".") and not self.options.hidden) or not self._wanted(rel):
                     continue
-                yield self._read(path)
+                if path.is_symlink():
+                    target = path.resolve()
+                    if not target.is_relative_to(root):
+                        yield Skipped(str(path), "symlink points outside the ingested folder; not followed")
+                        continue
+                    path = target
+                if path in seen:
+                    continue
+                seen.add(path)
+                yield from self._read(path, explicit=bool(self.options.include))
+
+    def _walk_into(self, path: Path, root: Path) -> bool:
+        rel = path.relative_to(root).as_posix()
+        if path.name.startswith(".") and not self.options.hidden:
+            return False
+        if path.is_symlink():
+            return False  # a linked folder inside the root is walked via its real path; outside it is refused
+        return not any(_match(rel, path.name, g.rstrip("/")) for g in self.options.exclude)
 
     def _wanted(self, rel: str) -> bool:
-        if self.options.include:
-            if not any(fnmatch.fnmatch(rel, g) for g in self.options.include):
-                return False
-        elif Path(rel).suffix.lower() not in TEXT_SUFFIXES:
+        name = rel.rsplit("/", 1)[-1]
+        if self.options.include and not any(_match(rel, name, g) for g in self.options.include):
             return False
-        return not any(fnmatch.fnmatch(rel, g) for g in self.options.exclude)
+        if any(_match(rel, name, g) for g in self.options.exclude):
+            return False
+        # without --include, files we cannot read are ignored quietly (images, archives, ...)
+        return bool(self.options.include) or reader_for(Path(rel)) is not None
 
-    def _read(self, path: Path) -> Document | Skipped:
+    def _read(self, path: Path, *, explicit: bool) -> Iterator[Document | Skipped]:
         source = str(path)
-        kind = TEXT_SUFFIXES.get(path.suffix.lower())
-        if kind is None:
-            return Skipped(source, f"unsupported file type {path.suffix or '(none)'}")
+        reader = reader_for(path)
+        if reader is None:
+            if explicit:
+                yield Skipped(source, f"unsupported file type {path.suffix or '(no suffix)'}")
+            return
         try:
             stat = path.stat()
-            if stat.st_size > self.options.max_file_bytes:
-                return Skipped(source, f"larger than the {self.options.max_file_bytes} byte limit")
-            raw = path.read_bytes()
+            if stat.st_size == 0:
+                yield Skipped(source, "empty file (0 bytes)")
+                return
+            limit = self.options.max_file_bytes
+            if stat.st_size > limit:
+                yield Skipped(source, f"{stat.st_size / 1e6:.1f} MB is over the {limit / 1e6:.1f} MB file size limit")
+                return
+            data = path.read_bytes()
         except OSError as exc:
-            return Skipped(source, f"cannot read: {exc.strerror or exc}")
-        if b"\x00" in raw[:8192]:
-            return Skipped(source, "binary content")
+            yield Skipped(source, f"cannot read: {exc.strerror or exc}")
+            return
+        modified = datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(timespec="seconds")
+        info = FileInfo(path=path, modified=modified, options=self.options)
         try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            return Skipped(source, "not valid UTF-8 text")
-        if not text.strip():
-            return Skipped(source, "empty file")
-        metadata = {
-            "source": source,
-            "file_type": kind,
-            "title": _title(text, kind) or path.stem,
-            "modified": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(timespec="seconds"),
-        }
-        return Document(source_id=source, text=text, metadata=metadata)
+            yield from reader(info, data)
+        except FormatError as exc:
+            yield Skipped(source, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a parser bug on one file must not stop the run
+            yield Skipped(source, f"cannot parse {path.suffix} file: {type(exc).__name__}: {exc}")
 
 
-def _title(text: str, kind: str) -> str | None:
-    if kind != "markdown":
-        return None
-    for line in text.splitlines():
-        if line.startswith("# "):
-            return line[2:].strip()
-    return None
+def _match(rel: str, name: str, pattern: str) -> bool:
+    # "**/" is accepted for familiarity; fnmatch's "*" already crosses "/"
+    pattern = pattern.replace("**/", "*")
+    return fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(name, pattern)

@@ -8,21 +8,93 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ConnectorOptions:
-    include: tuple[str, ...] = ()  # glob patterns a file path must match (any); empty = all supported files
-    exclude: tuple[str, ...] = ()  # glob patterns that skip a file
+    """What to read and how. Defaults are safe: no hidden files, no private addresses, no crawling."""
+
+    # files and folders
+    include: tuple[str, ...] = ()  # globs a path (relative to the root) or file name must match; empty = all supported
+    exclude: tuple[str, ...] = ()  # globs that skip a file, or a whole folder when they match it
+    hidden: bool = False  # also read dot-files and dot-folders
     max_file_bytes: int = 50 * 1024 * 1024
+    # csv
+    csv_rows: bool = True  # one document per row; False = one document per file
+    csv_text_columns: tuple[str, ...] = ()  # columns that make the text; empty = every column not kept as metadata
+    csv_metadata_columns: tuple[str, ...] = ()
+    csv_id_column: str | None = None  # stable row key for source ids; default is the row number
+    # json / jsonl (fields are dotted paths such as "post.body")
+    json_records_path: str | None = None  # where the list of records sits inside a .json object
+    json_text_fields: tuple[str, ...] = ()  # empty = "text"/"content"/"body", else every scalar field
+    json_id_field: str | None = None
+    json_metadata_fields: tuple[str, ...] = ()
+    # web
+    crawl_depth: int = 0  # 0 = only the given page; N = follow same-host links N levels deep
+    max_pages: int = 200  # hard bound on pages fetched per start URL
+    allow_private: bool = False  # permit loopback/private/link-local targets (tests, intranets)
+    http_timeout: float = 15.0
+    max_response_bytes: int = 10 * 1024 * 1024
+    # REST/JSON APIs read at ingest time: paths of YAML/TOML spec files
+    api_specs: tuple[str, ...] = ()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the source flags to ``parser`` (the ``ragloom ingest`` command)."""
     group = parser.add_argument_group("sources")
     group.add_argument("--include", action="append", default=[], metavar="GLOB", help="only ingest files matching GLOB")
-    group.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files matching GLOB")
+    group.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                       help="skip files or folders matching GLOB")
+    group.add_argument("--hidden", action="store_true", help="also ingest hidden files and folders")
     group.add_argument("--max-file-mb", type=float, default=50.0, metavar="MB", help="skip files larger than MB")
+    group.add_argument("--csv-text-columns", type=_csv_list, default=(), metavar="A,B", help="CSV columns used as text")
+    group.add_argument("--csv-metadata-columns", type=_csv_list, default=(), metavar="A,B",
+                       help="CSV columns kept as metadata")
+    group.add_argument("--csv-id-column", default=None, metavar="COL", help="CSV column giving each row a stable id")
+    group.add_argument("--csv-whole-file", action="store_true", help="one document per CSV file instead of per row")
+    group.add_argument("--json-records", default=None, metavar="PATH",
+                       help="dotted path to the list of records inside a .json file")
+    group.add_argument("--json-text-field", action="append", default=[], metavar="PATH",
+                       help="dotted path of a text field in JSON records (repeatable)")
+    group.add_argument("--json-id-field", default=None, metavar="PATH", help="dotted path of the JSON record id")
+    group.add_argument("--json-metadata-field", action="append", default=[], metavar="PATH",
+                       help="dotted path of a JSON field kept as metadata (repeatable)")
+    group.add_argument("--crawl-depth", type=_non_negative, default=0, metavar="N",
+                       help="follow same-host links N levels deep from each URL (default 0)")
+    group.add_argument("--max-pages", type=_non_negative, default=200, metavar="N",
+                       help="fetch at most N pages per URL")
+    group.add_argument("--allow-private", action="store_true",
+                       help="allow URLs on loopback, private and link-local addresses")
+    group.add_argument("--http-timeout", type=float, default=15.0, metavar="S", help="seconds per HTTP request")
+    group.add_argument("--api", action="append", default=[], metavar="SPEC",
+                       help="ingest a REST/JSON API described by a YAML/TOML spec file (repeatable)")
 
 
 def from_args(args: argparse.Namespace) -> ConnectorOptions:
+    """The options set by the flags from ``add_arguments``."""
     return ConnectorOptions(
         include=tuple(args.include),
         exclude=tuple(args.exclude),
+        hidden=args.hidden,
         max_file_bytes=int(args.max_file_mb * 1024 * 1024),
+        csv_rows=not args.csv_whole_file,
+        csv_text_columns=tuple(args.csv_text_columns),
+        csv_metadata_columns=tuple(args.csv_metadata_columns),
+        csv_id_column=args.csv_id_column,
+        json_records_path=args.json_records,
+        json_text_fields=tuple(args.json_text_field),
+        json_id_field=args.json_id_field,
+        json_metadata_fields=tuple(args.json_metadata_field),
+        crawl_depth=args.crawl_depth,
+        max_pages=args.max_pages,
+        allow_private=args.allow_private,
+        http_timeout=args.http_timeout,
+        api_specs=tuple(args.api),
     )
+
+
+def _csv_list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _non_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return number

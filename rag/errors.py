@@ -23,3 +23,7 @@ class ConfigError(RagloomError):
 
 class BackendMissingError(ImportError, RagloomError):
     """An optional backend's package is not installed; the message names the extra to install."""
+
+
+class ConnectorError(RagloomError):
+    """A source cannot be read as a whole: a bad API spec, a refused URL, an API that keeps failing."""

@@ -1,0 +1,79 @@
+"""Markdown: one document per section, so every chunk knows its heading path (``section``).
+
+A file without headings is one document keyed by its path; otherwise each section is keyed
+``<path>#section=<slug path>`` (slugs, not numbers, so inserting a section does not rename the others).
+The title is the first H1 (else the file name). Headings inside fenced code blocks are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from connectors.formats.base import FileInfo, FormatError, decode_text
+from rag.types import Document, Skipped
+
+SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
+
+_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+
+
+def split_sections(text: str) -> list[tuple[list[str], int, str]]:
+    """``(heading path, heading level, text)`` per section in order; text before any heading has level 0."""
+    lines = text.splitlines()
+    sections: list[tuple[list[str], int, list[str]]] = [([], 0, [])]
+    stack: list[tuple[int, str]] = []
+    fence: str | None = None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        fence_match = _FENCE.match(line)
+        if fence_match:
+            marker = fence_match.group(1)
+            fence = None if fence == marker else (fence or marker)
+        heading: tuple[int, str, list[str]] | None = None
+        if fence is None and not fence_match:
+            atx = _ATX.match(line)
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            if atx:
+                heading = (len(atx.group(1)), atx.group(2).strip(), [line])
+            elif line.strip() and not line.startswith((" ", "\t", "|", "-", "*", ">")) and _SETEXT.match(nxt):
+                heading = (1 if nxt.strip().startswith("=") else 2, line.strip(), [line, nxt])
+        if heading is None:
+            sections[-1][2].append(line)
+            i += 1
+            continue
+        level, title, raw = heading
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, title))
+        sections.append(([t for _, t in stack], level, list(raw)))
+        i += len(raw)
+    out = [(path, level, "\n".join(body).strip()) for path, level, body in sections]
+    return [section for section in out if section[2]]
+
+
+def _slug(parts: list[str]) -> str:
+    return "/".join(re.sub(r"[^a-z0-9]+", "-", p.lower()).strip("-") or "_" for p in parts) or "_"
+
+
+def read(info: FileInfo, data: bytes) -> Iterator[Document | Skipped]:
+    text = decode_text(data)
+    if not text.strip():
+        raise FormatError("no text (only whitespace)")
+    sections = split_sections(text)
+    title = next((path[-1] for path, level, _ in sections if level == 1), None) or info.path.stem
+    if len(sections) <= 1:
+        section = " > ".join(sections[0][0]) if sections else ""
+        yield info.document(text.strip(), "markdown", title=title, section=section or None)
+        return
+    seen: dict[str, int] = {}
+    for path, _level, body in sections:
+        slug = _slug(path)
+        seen[slug] = seen.get(slug, 0) + 1
+        if seen[slug] > 1:
+            slug = f"{slug}-{seen[slug]}"
+        yield info.document(body, "markdown", suffix=f"#section={slug}", title=title,
+                            section=" > ".join(path) or None)

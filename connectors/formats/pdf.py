@@ -1,0 +1,61 @@
+"""PDF: one document per page, keyed ``<path>#page=N`` with ``page`` = N (1-based) in its metadata.
+
+Why per page: every chunk then carries its page without the chunker knowing about pages. Every page
+document also carries ``source`` = the file path and ``page_count``, so sync can treat all documents
+with the same ``source`` as one group and delete pages that vanished when a PDF shrinks.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+
+from connectors.formats.base import FileInfo, FormatError
+from rag.types import Document, Skipped
+
+SUFFIXES = (".pdf",)
+
+# pypdf logs a warning per oddity in damaged files; the Skipped reason already tells the user
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+
+def read(info: FileInfo, data: bytes) -> Iterator[Document | Skipped]:
+    from pypdf import PdfReader  # imported on first PDF only
+    from pypdf.errors import PyPdfError
+
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        raise FormatError("not a PDF (no %PDF header)")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise FormatError("encrypted PDF (needs a password)")
+        pages = reader.pages
+        count = len(pages)
+        title = _title(reader) or info.path.stem
+    except FormatError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
+        raise FormatError(f"corrupt PDF: {exc}") from exc
+    yielded = 0
+    for number in range(1, count + 1):
+        try:
+            text = (pages[number - 1].extract_text() or "").strip()
+        except Exception as exc:  # noqa: BLE001 - one unreadable page must not lose the others
+            yield Skipped(f"{info.source}#page={number}", f"cannot extract text from page {number}: {exc}")
+            continue
+        if not text:
+            continue  # blank or scanned page: nothing to index, nothing to report per page
+        yielded += 1
+        yield info.document(text, "pdf", suffix=f"#page={number}", title=title, page=number, page_count=count)
+    if not yielded:
+        raise FormatError("no extractable text (scanned or image-only PDF?)")
+
+
+def _title(reader: object) -> str | None:
+    try:
+        meta = reader.metadata  # type: ignore[attr-defined]
+        title = meta.title if meta else None
+    except Exception:  # noqa: BLE001 - a broken info dictionary only costs the title
+        return None
+    return str(title).strip() or None if title else None
