@@ -1,0 +1,190 @@
+"""The SQLite side of an index: chunk texts and metadata, document records, index settings.
+
+Every change since the last save is one open transaction; ``commit`` happens only as the last
+step of a save, so a crash rolls the store back to the state that matches the saved vectors.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from indexes.filters import Filter, compile_filter
+from rag.errors import IndexCorruptError
+from rag.types import Chunk
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    source_id TEXT PRIMARY KEY,
+    content_hash TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    chunk_count INTEGER NOT NULL,
+    ingested_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    document_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    metadata TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
+CREATE TABLE IF NOT EXISTS tombstones (id INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What the index remembers of an ingested document (for sync and listing)."""
+
+    source_id: str
+    content_hash: str
+    metadata: dict[str, Any]
+    chunk_count: int
+    ingested_at: str
+
+
+@dataclass(frozen=True)
+class NewChunk:
+    """A chunk before it has an id."""
+
+    text: str
+    start: int
+    end: int
+    metadata: dict[str, Any]
+
+
+class ChunkStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorruptError(f"cannot read chunk store {path}: {exc}") from exc
+
+    # -- transactions: one open write transaction between saves --------------------------------
+    def _write(self) -> sqlite3.Connection:
+        if not self._db.in_transaction:
+            self._db.execute("BEGIN IMMEDIATE")
+        return self._db
+
+    def commit(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
+    @property
+    def dirty(self) -> bool:
+        return self._db.in_transaction
+
+    def close(self) -> None:
+        self.rollback()
+        self._db.close()
+
+    # -- settings ------------------------------------------------------------------------------
+    def get_setting(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._write().execute("INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)", (key, value))
+
+    # -- documents -----------------------------------------------------------------------------
+    def get_document(self, source_id: str) -> DocumentRecord | None:
+        row = self._db.execute("SELECT * FROM documents WHERE source_id = ?", (source_id,)).fetchone()
+        return _record(row) if row else None
+
+    def documents(self) -> list[DocumentRecord]:
+        return [_record(r) for r in self._db.execute("SELECT * FROM documents ORDER BY source_id")]
+
+    def document_hashes(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT source_id, content_hash FROM documents"))
+
+    def put_document(self, record: DocumentRecord) -> None:
+        self._write().execute(
+            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?)",
+            (record.source_id, record.content_hash, _dump(record.metadata), record.chunk_count, record.ingested_at),
+        )
+
+    def delete_document(self, source_id: str) -> list[int]:
+        """Forget a document and its chunks; returns the removed chunk ids."""
+        db = self._write()
+        ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE document_id = ?", (source_id,))]
+        db.execute("DELETE FROM chunks WHERE document_id = ?", (source_id,))
+        db.execute("DELETE FROM documents WHERE source_id = ?", (source_id,))
+        return ids
+
+    # -- chunks --------------------------------------------------------------------------------
+    def add_chunks(self, document_id: str, chunks: Sequence[NewChunk]) -> np.ndarray:
+        """Store chunks under fresh ids (never reused, even after deletes) and return the ids."""
+        db = self._write()
+        row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'chunks'").fetchone()
+        first = (row[0] if row else 0) + 1
+        ids = np.arange(first, first + len(chunks), dtype=np.int64)
+        db.executemany(
+            "INSERT INTO chunks(id, document_id, seq, text, start, \"end\", metadata) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (int(i), document_id, n, c.text, c.start, c.end, _dump(c.metadata))
+                for n, (i, c) in enumerate(zip(ids, chunks, strict=True))
+            ],
+        )
+        return ids
+
+    def get_chunks(self, ids: Iterable[int]) -> dict[int, Chunk]:
+        ids = [int(i) for i in ids]
+        found: dict[int, Chunk] = {}
+        for start in range(0, len(ids), 900):  # SQLite caps bound parameters per statement
+            part = ids[start : start + 900]
+            marks = ", ".join("?" * len(part))
+            rows = self._db.execute(
+                f'SELECT id, document_id, text, start, "end", metadata FROM chunks WHERE id IN ({marks})', part
+            )
+            for r in rows:
+                found[r[0]] = Chunk(id=r[0], document_id=r[1], text=r[2], start=r[3], end=r[4], metadata=_load(r[5]))
+        return found
+
+    def chunk_ids(self, filter: Filter | None = None) -> np.ndarray:
+        where, params = compile_filter(filter)
+        rows = self._db.execute(f"SELECT id FROM chunks WHERE {where}", params).fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def count_chunks(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
+    def count_documents(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+
+    # -- tombstones of an approximate vector index -----------------------------------------------
+    def tombstones(self) -> list[int]:
+        return [r[0] for r in self._db.execute("SELECT id FROM tombstones")]
+
+    def set_tombstones(self, ids: Iterable[int]) -> None:
+        db = self._write()
+        db.execute("DELETE FROM tombstones")
+        db.executemany("INSERT INTO tombstones(id) VALUES (?)", [(int(i),) for i in ids])
+
+
+def _dump(metadata: dict[str, Any]) -> str:
+    return json.dumps(metadata, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _load(text: str) -> dict[str, Any]:
+    return json.loads(text)
+
+
+def _record(row: tuple[Any, ...]) -> DocumentRecord:
+    return DocumentRecord(source_id=row[0], content_hash=row[1], metadata=_load(row[2]), chunk_count=row[3],
+                          ingested_at=row[4])

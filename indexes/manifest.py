@@ -1,0 +1,51 @@
+"""The index manifest: what built an index, checked every time it is opened."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rag.errors import IndexCorruptError, IndexMismatchError
+
+FORMAT = "ragloom-index"
+FORMAT_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+
+
+def new_manifest(embedder: str, dimension: int, kind: str, chunking: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "embedder": {"name": embedder, "dimension": dimension},
+        "vector_index": {"kind": kind, "metric": "cosine (inner product on unit vectors)"},
+        "chunking": chunking,
+        "counts": {"documents": 0, "chunks": 0},
+    }
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / MANIFEST_NAME
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexCorruptError(f"{folder} is not a ragloom index (no {MANIFEST_NAME})") from None
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise IndexCorruptError(f"{path} is not a ragloom index manifest")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"index {folder} has format version {manifest.get('format_version')}; "
+            f"this ragloom reads version {FORMAT_VERSION}. Re-ingest into a new index."
+        )
+    return manifest
+
+
+def check_embedder(manifest: dict[str, Any], folder: Path, name: str | None, dimension: int | None) -> None:
+    built = manifest["embedder"]
+    if (name is not None and name != built["name"]) or (dimension is not None and dimension != built["dimension"]):
+        raise IndexMismatchError(
+            f"index {folder} was built with embedder {built['name']!r} ({built['dimension']} dims), "
+            f"not {name!r} ({dimension} dims); use that embedder or ingest into a new index"
+        )
