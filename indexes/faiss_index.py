@@ -103,8 +103,9 @@ class FaissIndex:
     def upsert(self, items: Sequence[tuple[DocumentRecord, Sequence[NewChunk]]], vectors: np.ndarray) -> None:
         self._acquire_lock()
         total = sum(len(chunks) for _, chunks in items)
-        if len(vectors) != total:
-            raise ValueError(f"{total} chunks but {len(vectors)} vectors")
+        # Check before writing anything, so a bad call cannot leave the store half-changed.
+        if len(vectors) != total or (total and vectors.shape[1] != self._vectors.dimension):
+            raise ValueError(f"{total} chunks of {self._vectors.dimension} dims but vectors of shape {vectors.shape}")
         all_ids = []
         for record, chunks in items:
             self.delete(record.source_id)

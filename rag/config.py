@@ -1,0 +1,84 @@
+"""Settings: defaults < config file < environment < explicit arguments.
+
+The config file is ``ragloom.toml`` in the working folder (or the file named by ``--config`` or
+``RAGLOOM_CONFIG``), with flat keys matching the field names below. Every field can also be
+set by an environment variable ``RAGLOOM_<FIELD>`` (e.g. ``RAGLOOM_INDEX=./my-index``).
+Secrets (API keys) are never settings: they are read from the environment by the component
+that needs them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import types
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from rag.errors import ConfigError
+
+CONFIG_FILE = "ragloom.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    index: str = ".ragloom/index"  # index folder used when no --index is given
+    embedder: str = "all-MiniLM-L6-v2"  # bundled model name or a local sentence-transformers folder
+    index_kind: str = "flat"  # "flat" (exact) or "hnsw" (approximate, for large collections)
+    chunk_tokens: int = 200
+    overlap_tokens: int = 32
+    embed_batch_size: int = 64
+    k: int = 5
+    min_score: float | None = None
+    backend: str = "llamacpp"  # generator backend: llamacpp | transformers | openai
+    model: str | None = None  # bundled model name, a local path, or a model name on an OpenAI server
+    base_url: str | None = None  # OpenAI-compatible server URL for the openai backend
+    api_key_env: str = "OPENAI_API_KEY"  # name of the environment variable holding the API key
+    context_window: int | None = None  # prompt + answer tokens; default: the model's own (capped)
+    threads: int | None = None  # generator CPU threads; default: physical cores
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with the given fields changed; ``None`` values mean "leave as is"."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def load_settings(config_file: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    environ = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    path = Path(config_file or environ.get("RAGLOOM_CONFIG") or CONFIG_FILE)
+    explicit = config_file is not None or "RAGLOOM_CONFIG" in environ
+    if path.is_file():
+        try:
+            values.update(tomllib.loads(path.read_text(encoding="utf-8")))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    elif explicit:
+        raise ConfigError(f"config file {path} does not exist")
+    hints = get_type_hints(Settings)
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"unknown setting(s) in {path}: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    for name in known:
+        raw = environ.get(f"RAGLOOM_{name.upper()}")
+        if raw is not None:
+            values[name] = raw
+    return Settings(**{name: _convert(name, value, hints[name]) for name, value in values.items()})
+
+
+def _convert(name: str, value: Any, hint: Any) -> Any:
+    optional = _is_optional(hint)
+    if optional and (value is None or value == ""):
+        return None
+    kind = next(t for t in get_args(hint) if t is not type(None)) if optional else hint
+    try:
+        if kind is bool:
+            return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting {name} must be {kind.__name__}, got {value!r}") from None
+
+
+def _is_optional(hint: Any) -> bool:
+    return get_origin(hint) in (Union, types.UnionType) and type(None) in get_args(hint)

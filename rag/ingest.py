@@ -1,0 +1,160 @@
+"""Incremental ingestion: documents -> chunks -> vectors -> index, writing only what changed.
+
+Each document is keyed by its ``source_id`` and a content hash (text, metadata except the
+modification time, chunking settings). Unchanged documents write nothing; changed ones have
+their chunks replaced; with ``SyncMode.FULL`` documents not seen in this run are deleted.
+Chunks are embedded in batches across documents, and the index is saved at checkpoints, so a
+run that dies keeps every document written before the last checkpoint and a rerun picks up
+the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from tqdm import tqdm
+
+from indexes.chunk_store import DocumentRecord, NewChunk
+from indexes.faiss_index import FaissIndex
+from rag.chunking import Chunker
+from rag.embeddings import Embedder
+from rag.errors import ConfigError
+from rag.types import Document, Skipped
+
+VOLATILE_METADATA = ("modified",)  # a touched but unchanged file is not a change
+
+
+class SyncMode(StrEnum):
+    """What an ingest run may change.
+
+    ADD: new documents are added and changed ones replaced; nothing is deleted.
+    FULL: as ADD, and every indexed document not seen in this run is deleted, so the index
+          mirrors exactly the sources of this run. Sources that failed to load are kept.
+    """
+
+    ADD = "add"
+    FULL = "full"
+
+    @classmethod
+    def parse(cls, value: str | SyncMode) -> SyncMode:
+        try:
+            return cls(value)
+        except ValueError:
+            raise ConfigError(f"unknown sync mode {value!r}; choose add or full") from None
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    skipped: int = 0
+    failed: int = 0
+    chunks: int = 0  # chunks written in this run
+    seconds: float = 0.0
+    errors: list[dict[str, str]] = field(default_factory=list)  # {source, reason} for skipped and failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        return (f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, {self.deleted} deleted, "
+                f"{self.skipped} skipped, {self.failed} failed ({self.chunks} chunks, {self.seconds:.1f} s)")
+
+
+def content_hash(document: Document, chunking: dict[str, Any]) -> str:
+    metadata = {k: v for k, v in document.metadata.items() if k not in VOLATILE_METADATA}
+    payload = json.dumps([document.text, metadata, chunking], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class Ingestor:
+    def __init__(
+        self, index: FaissIndex, embedder: Embedder, chunker: Chunker, batch_chunks: int = 512,
+        checkpoint_seconds: float = 30.0, embed_batch_size: int = 64,
+    ) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.chunker = chunker
+        self.batch_chunks = batch_chunks
+        self.checkpoint_seconds = checkpoint_seconds
+        self.embed_batch_size = embed_batch_size
+
+    def run(self, items: Iterable[Document | Skipped], sync: SyncMode = SyncMode.ADD,
+            progress: bool = False) -> IngestReport:
+        report = IngestReport()
+        started = time.perf_counter()
+        known = self.index.document_hashes()
+        chunking = self.chunker.settings.as_dict()
+        seen: set[str] = set()
+        pending: list[tuple[DocumentRecord, list[NewChunk], bool]] = []
+        last_save = time.monotonic()
+        bar = tqdm(desc="ingest", unit=" doc", disable=not progress, dynamic_ncols=True)
+        try:
+            for item in items:
+                bar.update(1)
+                if isinstance(item, Skipped):
+                    seen.add(item.source)
+                    report.skipped += 1
+                    report.errors.append({"source": item.source, "reason": item.reason})
+                    continue
+                if item.source_id in seen:
+                    report.unchanged += 1  # the same source twice in one run: first one wins
+                    continue
+                seen.add(item.source_id)
+                digest = content_hash(item, chunking)
+                if known.get(item.source_id) == digest:
+                    report.unchanged += 1
+                    continue
+                try:
+                    chunks = self.chunker.chunk(item)
+                except Exception as exc:  # one bad document must not stop the run
+                    report.failed += 1
+                    report.errors.append({"source": item.source_id, "reason": f"chunking failed: {exc}"})
+                    continue
+                record = DocumentRecord(item.source_id, digest, dict(item.metadata), len(chunks), _now())
+                pending.append((record, chunks, item.source_id in known))
+                if sum(len(c) for _, c, _ in pending) >= self.batch_chunks:
+                    self._write(pending, report)
+                    pending = []
+                    bar.set_postfix(chunks=report.chunks)
+                    if time.monotonic() - last_save > self.checkpoint_seconds:
+                        self.index.save()
+                        last_save = time.monotonic()
+            self._write(pending, report)
+            pending = []
+            if sync is SyncMode.FULL:
+                for source_id in sorted(set(known) - seen):
+                    self.index.delete(source_id)
+                    report.deleted += 1
+        finally:
+            bar.close()
+            # Whatever was fully written is kept, even when the run is interrupted.
+            self.index.save()
+            report.seconds = time.perf_counter() - started
+        return report
+
+    def _write(self, pending: list[tuple[DocumentRecord, list[NewChunk], bool]], report: IngestReport) -> None:
+        if not pending:
+            return
+        texts = [c.text for _, chunks, _ in pending for c in chunks]
+        vectors = self.embedder.embed_documents(texts, batch_size=self.embed_batch_size)
+        self.index.upsert([(record, chunks) for record, chunks, _ in pending], vectors)
+        for _, _, existed in pending:
+            if existed:
+                report.updated += 1
+            else:
+                report.added += 1
+        report.chunks += len(texts)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
