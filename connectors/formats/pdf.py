@@ -1,8 +1,10 @@
 """PDF: one document per page, keyed ``<path>#page=N`` with ``page`` = N (1-based) in its metadata.
 
-Why per page: every chunk then carries its page without the chunker knowing about pages. Every page
-document also carries ``source`` = the file path and ``page_count``, so sync can treat all documents
-with the same ``source`` as one group and delete pages that vanished when a PDF shrinks.
+Why per page: every chunk then carries its page without the chunker knowing about pages, and an edit
+on one page re-embeds only that page. A PDF that loses pages: a full sync deletes the vanished page
+ids because they are not seen again; every page also carries ``source`` = the file path, so a sync
+can treat one file's pages as a group. (No page count in metadata: it would change every page's
+content hash whenever one page is added.)
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def read(info: FileInfo, data: bytes) -> Iterator[Document | Skipped]:
         if not text:
             continue  # blank or scanned page: nothing to index, nothing to report per page
         yielded += 1
-        yield info.document(text, "pdf", suffix=f"#page={number}", title=title, page=number, page_count=count)
+        yield info.document(text, "pdf", suffix=f"#page={number}", title=title, page=number)
     if not yielded:
         raise FormatError("no extractable text (scanned or image-only PDF?)")
 
