@@ -68,7 +68,8 @@ def template_fields(template: str) -> list[str]:
     for _literal, name, spec, conversion in parsed:
         if name is None:
             continue
-        if conversion or spec or not _FIELD.match(name):
+        # "__x" parts are refused although lookup is dict-only: they can only be an attempt at Python internals
+        if conversion or spec or not _FIELD.match(name) or any(p.startswith("__") for p in name.split(".")):
             raise TemplateError(f"bad template field {{{name}}}: only {{name}} or {{dotted.name}} is allowed")
         fields.append(name)
     return fields
