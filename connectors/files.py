@@ -36,7 +36,11 @@ class FileConnector:
             yield from self._read(root, explicit=True)
             return
         seen: set[Path] = set()
-        for dirpath, dirnames, filenames in os.walk(root, onerror=None, followlinks=False):
+        errors: list[OSError] = []
+        for dirpath, dirnames, filenames in os.walk(root, onerror=errors.append, followlinks=False):
+            while errors:  # a folder we may not list is reported, not silently missing
+                error = errors.pop(0)
+                yield Skipped(str(error.filename or dirpath), f"cannot list folder: {error.strerror or error}")
             here = Path(dirpath)
             dirnames[:] = sorted(d for d in dirnames if self._walk_into(here / d, root))
             for name in sorted(filenames):
@@ -54,6 +58,8 @@ class FileConnector:
                     continue
                 seen.add(path)
                 yield from self._read(path, explicit=bool(self.options.include))
+        for error in errors:
+            yield Skipped(str(error.filename), f"cannot list folder: {error.strerror or error}")
 
     def _walk_into(self, path: Path, root: Path) -> bool:
         rel = path.relative_to(root).as_posix()

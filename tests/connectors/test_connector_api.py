@@ -48,7 +48,7 @@ class FlakyApi:
 
 def write_spec(tmp_path: Path, base_url: str, **extra: object) -> Path:
     spec = {
-        "name": "items", "url": f"{base_url}/items", "params": {"page": 1},
+        "name": "items", "url": f"{base_url}/items", "params": {"page": 1, "key": "${TEST_API_TOKEN}"},
         "headers": {"Authorization": "Bearer ${TEST_API_TOKEN}"},
         "records": "data.items", "id": "id", "text": "{title}\n\n{body.text}", "title": "title",
         "metadata": {"author": "author.name"}, "pagination": {"next": "links.next"},
@@ -184,3 +184,18 @@ def test_toml_spec(tmp_path: Path) -> None:
                     "[pagination]\nnext = \"next\"\n", encoding="utf-8")
     spec = load_spec(path)
     assert (spec.name, spec.records, spec.pagination.next) == ("wiki", "pages", "next")
+
+
+def test_rate_limit_spaces_requests_and_retry_after_dates() -> None:
+    from email.utils import formatdate
+
+    from connectors.http import RateLimiter, retry_after_seconds
+
+    limiter = RateLimiter(20)
+    started = time.monotonic()
+    for _ in range(5):
+        limiter.wait()
+    assert time.monotonic() - started >= 0.19
+    assert retry_after_seconds("3") == 3.0
+    assert 8 <= retry_after_seconds(formatdate(time.time() + 10, usegmt=True)) <= 10.5
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None

@@ -103,3 +103,16 @@ def test_missing_path_and_a_single_file_root(tmp_path: Path) -> None:
     (tmp_path / "one.txt").write_text("one file", encoding="utf-8")
     (doc,) = load_sources([str(tmp_path / "one.txt")])
     assert isinstance(doc, Document) and doc.text == "one file"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can list any folder")
+def test_unlistable_folder_is_reported(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "x.txt").write_text("x", encoding="utf-8")
+    locked.chmod(0)
+    try:
+        _, skipped = run(tmp_path)
+    finally:
+        locked.chmod(0o755)
+    assert "cannot list folder" in skipped["locked"].reason
