@@ -18,6 +18,8 @@ SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(\n|\Z)", re.S)
+_FM_TITLE = re.compile(r"^title:[ \t]*[\"']?(.*?)[\"']?[ \t]*$", re.M)
 
 
 def split_sections(text: str) -> list[tuple[list[str], int, str]]:
@@ -61,10 +63,17 @@ def _slug(parts: list[str]) -> str:
 
 def read(info: FileInfo, data: bytes) -> Iterator[Document | Skipped]:
     text = decode_text(data)
+    front = _FRONT_MATTER.match(text)
+    front_title = None
+    if front:  # YAML front matter is metadata, not prose (and its "---" would read as a heading underline)
+        match = _FM_TITLE.search(front.group(1))
+        front_title = match.group(1).strip() if match else None
+        text = text[front.end():]
     if not text.strip():
         raise FormatError("no text (only whitespace)")
     sections = split_sections(text)
-    title = next((path[-1] for path, level, _ in sections if level == 1), None) or info.path.stem
+    h1 = next((path[-1] for path, level, _ in sections if level == 1), None)
+    title = front_title or h1 or info.path.stem
     if len(sections) <= 1:
         section = " > ".join(sections[0][0]) if sections else ""
         yield info.document(text.strip(), "markdown", title=title, section=section or None)

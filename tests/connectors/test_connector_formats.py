@@ -201,3 +201,13 @@ def test_non_utf8_text_is_decoded(tmp_path: Path, raw: bytes, expected: str) -> 
     path.write_bytes(raw)
     (doc,) = docs(load(path))
     assert expected in doc.text
+
+
+def test_markdown_front_matter_and_setext_headings(tmp_path: Path) -> None:
+    path = tmp_path / "post.md"
+    path.write_text("---\ntitle: \"Release Notes\"\ntags: [a]\n---\nIntro line.\n\nVersion 2\n=========\n\n"
+                    "New things.\n\nFixes\n-----\n\nBugs gone.\n", encoding="utf-8")
+    sections = docs(load(path))
+    assert [d.metadata.get("section") for d in sections] == [None, "Version 2", "Version 2 > Fixes"]
+    assert all(d.metadata["title"] == "Release Notes" for d in sections)
+    assert all("tags:" not in d.text for d in sections)
