@@ -1,0 +1,35 @@
+"""Helpers every CLI command shares: opening the index, settings, JSON output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from rag.api import RAG
+from rag.config import Settings, load_settings
+
+
+def add_index_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index", metavar="DIR", help="index folder (default: setting `index`, .ragloom/index)")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return load_settings(getattr(args, "config", None))
+
+
+def open_rag(args: argparse.Namespace, must_exist: bool = True) -> RAG:
+    settings = settings_from(args)
+    path = args.index or settings.index
+    return RAG.open(path, settings=settings) if must_exist else RAG(path, settings=settings)
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+def shorten(text: str, width: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"

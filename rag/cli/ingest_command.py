@@ -1,0 +1,46 @@
+"""``ragloom ingest PATH... --index DIR``: add or update documents, incrementally."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from connectors import options as connector_options
+from rag.cli.common import add_index_argument, open_rag, print_json
+from rag.errors import RagloomError
+from rag.ingest import SyncMode
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "ingest", help="add files, folders or URLs to an index (only changes are written)",
+        description="Add or update documents. Unchanged documents write nothing; changed ones replace their "
+                    "chunks; --sync full also removes documents whose source is gone.")
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files, folders or http(s) URLs")
+    add_index_argument(parser)
+    parser.add_argument("--sync", choices=[m.value for m in SyncMode], default=SyncMode.ADD.value,
+                        help="add: add new and update changed (default); full: also delete documents not seen")
+    parser.add_argument("--no-chunk", action="store_true", help="one chunk per document (for evaluation)")
+    parser.add_argument("--json", action="store_true", help="print the run report as one JSON object")
+    parser.add_argument("--strict", action="store_true", help="exit non-zero if any source was skipped or failed")
+    connector_options.add_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    options = connector_options.from_args(args)
+    if not args.paths and not getattr(options, "api_specs", ()):
+        raise RagloomError("nothing to ingest: give at least one PATH (or --api SPEC)")
+    with open_rag(args, must_exist=False) as rag:
+        report = rag.ingest(args.paths, sync=args.sync, chunk=not args.no_chunk, options=options,
+                            progress=not args.json and sys.stderr.isatty())
+    if args.json:
+        print_json({key: value for key, value in report.to_dict().items()})
+    else:
+        print(report.summary())
+        for error in report.errors:
+            print(f"  skipped {error['source']}: {error['reason']}", file=sys.stderr)
+    wrote = report.added + report.updated + report.unchanged + report.deleted
+    if args.strict and (report.skipped or report.failed):
+        return 1
+    return 1 if wrote == 0 and (report.skipped or report.failed) else 0
