@@ -29,9 +29,12 @@ from rag.types import Chunk, Document, ScoredChunk
 
 SearchFn = Callable[[str, int, "dict[str, Any] | None"], list[ScoredChunk]]
 
-# Calibrated for all-MiniLM-L6-v2 cosine on rag-mini-wikipedia (see the QA evaluation notes):
-# on-topic questions almost always have a best passage above this, off-topic ones rarely do.
-DEFAULT_REFUSAL_THRESHOLD = 0.25
+# Calibrated on all-MiniLM-L6-v2 cosine over the rag-mini-wikipedia passages: the best passage of
+# the 918 on-topic questions scores >= 0.277 (1st percentile 0.367, median 0.68), while 40 varied
+# off-topic questions have a median best score of 0.29 (max 0.52). At 0.30 one on-topic question in
+# 918 is refused and 55% of off-topic ones are; wrongly refusing costs more than letting the model
+# say "I don't know", so the threshold errs low.
+DEFAULT_REFUSAL_THRESHOLD = 0.30
 REFUSAL_TEXT = "The documents do not contain the answer to this question."
 _REWRITE_SAMPLING = SamplingParams(greedy=True, max_new_tokens=48)
 _DONT_KNOW = re.compile(r"^\W*i (?:do not|don't) know\W*$", re.IGNORECASE)
