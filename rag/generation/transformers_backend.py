@@ -10,6 +10,7 @@ A GGUF is loaded with ``from_pretrained(dir, gguf_file=...)``, which dequantises
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -53,8 +54,9 @@ class _StopFlag(StoppingCriteria):
 class TransformersGenerator:
     """A ``Generator`` on ``transformers``: a bundled model name, a ``.gguf`` file or a HF model folder.
 
-    ``n_threads`` sets torch's (process-wide) intra-op threads at load; ``None`` keeps torch's
-    choice. ``tokenizer_only=True`` loads just the tokenizer (for counting tokens elsewhere).
+    ``n_threads`` sets torch's (process-wide) intra-op threads while this backend loads or
+    generates, restoring them after; ``None`` keeps torch's choice. ``tokenizer_only=True``
+    loads just the tokenizer (for counting tokens elsewhere).
     Generations on one instance run one at a time: seeding uses torch's global generator inside
     ``torch.random.fork_rng``, so a fixed seed reproduces and the caller's RNG state is untouched.
     """
@@ -89,8 +91,6 @@ class TransformersGenerator:
             if self._tokenizer is not None:
                 return
             path = resolve_model(self.model_ref)
-            if self.n_threads:
-                torch.set_num_threads(self.n_threads)
             folder, gguf_file = (path.parent, path.name) if path.is_file() else (path, None)
             converted = self._converted_dir(path) if gguf_file else None
             if converted is not None and (converted / "config.json").is_file():
@@ -100,7 +100,8 @@ class TransformersGenerator:
                 source["gguf_file"] = gguf_file
             tokenizer = AutoTokenizer.from_pretrained(folder, **source)
             if not self.tokenizer_only:
-                model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, **source)
+                with self._threads():
+                    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, **source)
                 model.eval()
                 if gguf_file and converted is not None:
                     self._save_converted(model, tokenizer, converted)
@@ -186,7 +187,7 @@ class TransformersGenerator:
 
         def run() -> None:
             try:
-                with torch.random.fork_rng(devices=[]), torch.inference_mode():
+                with self._threads(), torch.random.fork_rng(devices=[]), torch.inference_mode():
                     if sampling.seed is not None:
                         torch.manual_seed(sampling.seed)
                     outcome["sequences"] = self._model.generate(**kwargs)
@@ -219,6 +220,19 @@ class TransformersGenerator:
         yield timer.result(scanner.text, len(ids), len(new_tokens), "length" if hit_length else "stop")
 
     # -- helpers ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _threads(self) -> Iterator[None]:
+        # torch's thread count is process-wide: set it only while this backend computes.
+        if not self.n_threads:
+            yield
+            return
+        before = torch.get_num_threads()
+        torch.set_num_threads(self.n_threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
     def _eos_ids(self) -> set[int]:
         eos = self._model.generation_config.eos_token_id

@@ -46,11 +46,13 @@ def llama_gen(small_gguf: Path) -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def transformers_gen(small_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> object:
-    if importlib.util.find_spec("gguf") is None:
-        pytest.skip("transformers needs the gguf package to read GGUF files: pip install gguf")
+def transformers_gen(small_gguf: Path) -> object:
+    if importlib.util.find_spec("gguf") is None or importlib.util.find_spec("accelerate") is None:
+        pytest.skip(
+            "transformers reads GGUF files only with gguf and accelerate: bash setup/install_generation.sh .venv/bin"
+        )
     from rag.generation.transformers_backend import TransformersGenerator
 
-    generator = TransformersGenerator(SMALL, context_window=2048)
+    generator = TransformersGenerator(SMALL, context_window=2048, n_threads=1)  # 1 thread: see llama_gen
     generator.warm_up()
     return generator

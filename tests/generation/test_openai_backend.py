@@ -78,7 +78,8 @@ def test_generate_against_real_server(llama_server: str, llama_gen) -> None:
     assert result.text and result.completion_tokens > 0
     # The server counts the prompt with the same template and tokenizer as our local counter.
     assert result.prompt_tokens == gen.count_tokens(MESSAGES) == llama_gen.count_tokens(MESSAGES)
-    assert gen.context_window == 8192  # from the bundled registry, as no window was given
+    assert gen.context_window == 4096  # the local default, as no window was given
+    assert OpenAIGenerator(SMALL, llama_server, context_window=2048).context_window == 2048
     assert gen.generate(MESSAGES, GREEDY).text == result.text  # temperature 0 is deterministic
 
 
