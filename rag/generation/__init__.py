@@ -15,7 +15,6 @@ from typing import Any
 
 from rag.errors import BackendMissingError, ConfigError
 from rag.generation.base import Generation, Generator, Message
-from rag.generation.models import BUNDLED_MODELS, resolve_model
 from rag.generation.sampling import SamplingParams
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
@@ -47,6 +46,15 @@ def create_generator(backend: str = "llamacpp", model: str | None = None, **opti
     if backend == "openai":
         return cls(model or "default", **options)
     return cls(model or DEFAULT_MODEL, **options)
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so `python -m rag.generation.models` does not find its module already imported.
+    if name in ("BUNDLED_MODELS", "resolve_model"):
+        from rag.generation import models
+
+        return getattr(models, name)
+    raise AttributeError(f"module 'rag.generation' has no attribute {name!r}")
 
 
 __all__ = [

@@ -147,11 +147,14 @@ class LlamaCppGenerator:
             self._formatter = self._make_formatter(self._llama)
 
     def _probe_trained(self, path: str) -> int:
+        # A vocab-only load reads the metadata fast; n_ctx_train() is 0 there, so read the key itself.
         probe = Llama(model_path=path, vocab_only=True, verbose=False)
         try:
-            return int(probe._model.n_ctx_train())
+            arch = probe.metadata.get("general.architecture", "")
+            trained = int(probe.metadata.get(f"{arch}.context_length", 0) or 0)
         finally:
             probe.close()
+        return trained or self._requested_window
 
     @staticmethod
     def _make_formatter(llm: Any) -> Any:

