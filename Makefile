@@ -16,7 +16,7 @@ $(BIN)/python:
 # torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
 $(VENV)/.installed: pyproject.toml constraints.txt setup/install_generation.sh | $(BIN)/python
 	$(PIP) torch==2.13.0
-	$(PIP) -e '.[ui,langchain,llamacpp,openai,dev]'
+	$(PIP) -e '.[ui,langchain,llamacpp,dev]'
 	bash setup/install_generation.sh $(BIN)
 	touch $@
 

@@ -113,6 +113,11 @@ class ChunkStore:
     def document_hashes(self) -> dict[str, str]:
         return dict(self._db.execute("SELECT source_id, content_hash FROM documents"))
 
+    def document_groups(self) -> dict[str, str]:
+        """Document id -> the source it was read from (a file's parts share one), for sync cleanup."""
+        rows = self._db.execute("SELECT source_id, json_extract(metadata, '$.source') FROM documents")
+        return {source_id: group or source_id for source_id, group in rows}
+
     def put_document(self, record: DocumentRecord) -> None:
         self._write().execute(
             "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?)",

@@ -94,9 +94,9 @@ class FaissIndex:
         self._remove_orphans()
 
     def _remove_orphans(self) -> None:
-        # Vector files of saves that died before their commit.
+        # Vector files of saves that died before their commit, and half-written temp files.
         live = self._store.get_setting("vectors_file")
-        for path in self.folder.glob("vectors-*.faiss"):
+        for path in [*self.folder.glob("vectors-*.faiss"), *self.folder.glob(".*.tmp-*")]:
             if path.name != live:
                 path.unlink(missing_ok=True)
 
@@ -184,6 +184,9 @@ class FaissIndex:
 
     def document_hashes(self) -> dict[str, str]:
         return self._store.document_hashes()
+
+    def document_groups(self) -> dict[str, str]:
+        return self._store.document_groups()
 
     def chunk_ids(self, filter: Filter | None = None) -> np.ndarray:
         return self._store.chunk_ids(filter)

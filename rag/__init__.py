@@ -1,8 +1,36 @@
-"""ragloom: offline-first retrieval-augmented generation."""
+"""ragloom: offline-first retrieval-augmented generation.
 
-from rag.api import RAG
-from rag.ingest import IngestReport, SyncMode
-from rag.types import Chunk, Document, ScoredChunk, Skipped
+    from rag import RAG
 
-__all__ = ["RAG", "Chunk", "Document", "IngestReport", "ScoredChunk", "Skipped", "SyncMode"]
+The public names load lazily, so importing a small module (``rag.types``, ``rag.errors``)
+never pulls in the models, FAISS or the index backends.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "RAG": "rag.api",
+    "IngestReport": "rag.ingest",
+    "SyncMode": "rag.ingest",
+    "Chunk": "rag.types",
+    "Document": "rag.types",
+    "ScoredChunk": "rag.types",
+    "Skipped": "rag.types",
+}
+__all__ = ["RAG", "Chunk", "Document", "IngestReport", "ScoredChunk", "Skipped", "SyncMode"]
+
+if TYPE_CHECKING:
+    from rag.api import RAG
+    from rag.ingest import IngestReport, SyncMode
+    from rag.types import Chunk, Document, ScoredChunk, Skipped
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'rag' has no attribute {name!r}")

@@ -113,6 +113,8 @@ class RAG:
     def delete(self, source_id: str) -> int:
         """Remove one document and its chunks; returns how many chunks went. Other ids never change."""
         index = self.index
+        if index.document(source_id) is None and Path(source_id).exists():
+            source_id = str(Path(source_id).resolve())  # files are keyed by their resolved path
         if index.document(source_id) is None:
             raise RagloomError(f"no document {source_id!r} in {self.path}")
         removed = index.delete(source_id)

@@ -34,9 +34,12 @@ VOLATILE_METADATA = ("modified",)  # a touched but unchanged file is not a chang
 class SyncMode(StrEnum):
     """What an ingest run may change.
 
-    ADD: new documents are added and changed ones replaced; nothing is deleted.
+    ADD: new documents are added and changed ones replaced. Documents of a source read in this
+         run that the source no longer yields (a page cut from a PDF, a section removed from a
+         Markdown file) are deleted; documents of other sources are left alone.
     FULL: as ADD, and every indexed document not seen in this run is deleted, so the index
-          mirrors exactly the sources of this run. Sources that failed to load are kept.
+          mirrors exactly the sources of this run.
+    In both modes, documents of a source that could not be read this time are kept.
     """
 
     ADD = "add"
@@ -93,6 +96,9 @@ class Ingestor:
         report = IngestReport()
         started = time.perf_counter()
         known = self.index.document_hashes()
+        groups = self.index.document_groups()  # id -> source (file) it came from
+        touched: set[str] = set()  # sources read in this run
+        unreadable: set[str] = set()  # sources skipped in this run: their old documents stay
         chunking = self.chunker.settings.as_dict()
         seen: set[str] = set()
         pending: list[tuple[DocumentRecord, list[NewChunk], bool]] = []
@@ -102,7 +108,7 @@ class Ingestor:
             for item in items:
                 bar.update(1)
                 if isinstance(item, Skipped):
-                    seen.add(item.source)
+                    unreadable.add(item.source)
                     report.skipped += 1
                     report.errors.append({"source": item.source, "reason": item.reason})
                     continue
@@ -110,6 +116,7 @@ class Ingestor:
                     report.unchanged += 1  # the same source twice in one run: first one wins
                     continue
                 seen.add(item.source_id)
+                touched.add(str(item.metadata.get("source", item.source_id)))
                 digest = content_hash(item, chunking)
                 if known.get(item.source_id) == digest:
                     report.unchanged += 1
@@ -131,8 +138,11 @@ class Ingestor:
                         last_save = time.monotonic()
             self._write(pending, report)
             pending = []
-            if sync is SyncMode.FULL:
-                for source_id in sorted(set(known) - seen):
+            for source_id in sorted(set(known) - seen):
+                group = groups.get(source_id, source_id)
+                if group in unreadable or source_id in unreadable:
+                    continue
+                if sync is SyncMode.FULL or group in touched:
                     self.index.delete(source_id)
                     report.deleted += 1
         finally:

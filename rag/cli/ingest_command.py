@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from connectors import options as connector_options
 from rag.cli.common import add_index_argument, open_rag, print_json
@@ -31,6 +32,10 @@ def run(args: argparse.Namespace) -> int:
     options = connector_options.from_args(args)
     if not args.paths and not getattr(options, "api_specs", ()):
         raise RagloomError("nothing to ingest: give at least one PATH (or --api SPEC)")
+    for path in args.paths:
+        # A mistyped path is a mistake to report, not an empty source (with --sync full it would delete).
+        if "://" not in path and not Path(path).exists():
+            raise RagloomError(f"no such file or folder: {path}")
     with open_rag(args, must_exist=False) as rag:
         report = rag.ingest(args.paths, sync=args.sync, chunk=not args.no_chunk, options=options,
                             progress=not args.json and sys.stderr.isatty())
