@@ -133,7 +133,7 @@ class RAG:
     def search_vectors(self, vectors: np.ndarray, k: int | None = None, *, filter: Filter | None = None,
                        min_score: float | None = None) -> list[list[ScoredChunk]]:
         """Batch search with query vectors already embedded (used by evaluation)."""
-        k = k or self.settings.k
+        k = self.settings.k if k is None else k
         floor = self.settings.min_score if min_score is None else min_score
         results = self.index.search(vectors, k, filter)
         if floor is None:

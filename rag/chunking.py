@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from langchain_text_splitters import Language, RecursiveCharacterTextSplitter
-
 from indexes.chunk_store import NewChunk
 from rag.errors import ConfigError
 from rag.types import Document
@@ -40,6 +38,9 @@ class Chunker:
             raise ConfigError(
                 f"chunks of {settings.chunk_tokens} tokens exceed the embedder's {max_tokens}-token window"
             )
+        # Imported here: langchain_text_splitters costs half a second, which `ragloom --help` should not pay.
+        from langchain_text_splitters import Language, RecursiveCharacterTextSplitter
+
         self.settings = settings
         self._splitters = {
             kind: RecursiveCharacterTextSplitter(

@@ -72,6 +72,9 @@ class SentenceTransformerEmbedder:
         with self._lock:
             if self._model is None:
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as transformers_logging
+
+                transformers_logging.disable_progress_bar()  # a bar per model load is noise in a CLI
 
                 path = self._path or bundled_model_path()
                 self._model = SentenceTransformer(str(path), device=self.device, local_files_only=True)
