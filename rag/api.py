@@ -4,14 +4,16 @@
     rag = RAG("my-index")                 # opens it, or creates it on first ingest
     rag.ingest(["docs/"])                 # incremental: unchanged files write nothing
     hits = rag.search("what is X?", k=5, filter={"file_type": "markdown"})
+    answer = rag.ask("what is X?")        # retrieval + the bundled model, with citations
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +30,12 @@ from rag.errors import RagloomError
 from rag.ingest import Ingestor, IngestReport, SyncMode
 from rag.types import Document, ScoredChunk
 
+if TYPE_CHECKING:
+    from connectors.tools import ApiTool
+    from rag.answer import Answer
+    from rag.generation.base import Generator, Message
+    from rag.pipeline import Answerer
+
 Source = str | os.PathLike[str] | Document | Connector
 
 
@@ -39,7 +47,7 @@ class RAG:
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, settings: Settings | None = None,
-                 embedder: Embedder | str | None = None) -> None:
+                 embedder: Embedder | str | None = None, generator: Generator | None = None) -> None:
         self.settings = settings or load_settings()
         self.path = Path(path if path is not None else self.settings.index)
         manifest = read_manifest(self.path) if (self.path / MANIFEST_NAME).exists() else None
@@ -49,6 +57,9 @@ class RAG:
             embedder = create_embedder(name)
         self.embedder: Embedder = embedder
         self._index: FaissIndex | None = None
+        self._generator = generator
+        self._answerer: Answerer | None = None
+        self._tools: dict[str, ApiTool] = {}
         if manifest is not None:
             self._index = FaissIndex.open(self.path, embedder=self.embedder.name)
 
@@ -161,3 +172,96 @@ class RAG:
 
     def chunks(self, ids: Sequence[int]) -> list[Any]:
         return self.index.get(ids)
+
+    # -- answering -----------------------------------------------------------------------------
+    @property
+    def generator(self) -> Generator:
+        """The language model (from settings unless one was given); it loads on first use."""
+        if self._generator is None:
+            from rag.generation.from_settings import generator_from_settings
+
+            self._generator = generator_from_settings(self.settings)
+        return self._generator
+
+    @property
+    def answerer(self) -> Answerer:
+        if self._answerer is None:
+            from rag.pipeline import Answerer
+
+            self._answerer = Answerer(lambda query, k, filter: self.search(query, k=k, filter=filter),
+                                      self.generator, k=self.settings.k)
+        return self._answerer
+
+    def add_tool(self, tool: ApiTool | str | os.PathLike[str], *, allow_private: bool = False) -> ApiTool:
+        """Register a live HTTP JSON tool (an ``ApiTool`` or a spec file) to consult at question time."""
+        if not hasattr(tool, "fetch"):
+            from connectors.tools import load_tool
+
+            tool = load_tool(tool, allow_private=allow_private)
+        self._tools[tool.name] = tool
+        return tool
+
+    def _tool_context(self, question: str, tools: Sequence[str | ApiTool]) -> tuple[list[Document], list[str]]:
+        """Documents from each tool; a tool that fails becomes a note, and the answer goes on without it."""
+        from connectors.tools import ToolError
+
+        documents: list[Document] = []
+        notes: list[str] = []
+        for tool in tools:
+            if isinstance(tool, str):
+                if tool not in self._tools:
+                    raise RagloomError(f"no tool named {tool!r}; add it with add_tool() first")
+                tool = self._tools[tool]
+            try:
+                documents.extend(tool.fetch(question))
+            except ToolError as exc:
+                notes.append(f"tool {tool.name!r} was not used: {exc}")
+        return documents, notes
+
+    def stream(self, question: str, *, tools: Sequence[str | ApiTool] = (), **options: Any) -> Any:
+        """Yield answer text pieces as they are generated, then the final ``Answer``."""
+        return self._stream(question, None, tools, options)
+
+    def ask(self, question: str, *, tools: Sequence[str | ApiTool] = (), **options: Any) -> Answer:
+        """Answer from the index (and live ``tools``): options are ``Answerer.ask``'s (task, sampling, k, ...)."""
+        return _final(self._stream(question, None, tools, options))
+
+    def chat(self, messages: Sequence[Message], *, tools: Sequence[str | ApiTool] = (), **options: Any) -> Answer:
+        """Answer the last user message; a follow-up becomes a standalone search query using the history."""
+        return _final(self._stream(messages[-1]["content"] if messages else "", messages, tools, options))
+
+    def stream_chat(self, messages: Sequence[Message], *, tools: Sequence[str | ApiTool] = (),
+                    **options: Any) -> Any:
+        return self._stream(messages[-1]["content"] if messages else "", messages, tools, options)
+
+    def _stream(self, question: str, messages: Sequence[Message] | None, tools: Sequence[str | ApiTool],
+                options: dict[str, Any]) -> Any:
+        extra, notes = self._tool_context(question, tools) if tools else ([], [])
+        if extra:
+            options = {**options, "extra_context": [*options.get("extra_context", ()), *extra]}
+        if messages is None:
+            pieces = self.answerer.stream(question, **options)
+        else:
+            pieces = self.answerer.stream_chat(messages, **options)
+        for piece in pieces:
+            if notes and not isinstance(piece, str):
+                piece = replace(piece, notes=(*piece.notes, *notes))
+            yield piece
+
+    def as_langchain_runnable(self, **ask_defaults: Any) -> Any:
+        """The whole pipeline as a LangChain ``Runnable`` (question in, answer dict out)."""
+        from rag.langchain_runnable import as_langchain_runnable
+
+        return as_langchain_runnable(self.answerer, **ask_defaults)
+
+    def as_langchain_retriever(self, k: int = 5, filter: Filter | None = None,
+                               min_score: float | None = None) -> Any:
+        """This index as a LangChain ``BaseRetriever``."""
+        from rag.langchain_retriever import RagloomRetriever
+
+        return RagloomRetriever(rag=self, k=k, filter=dict(filter) if filter else None, min_score=min_score)
+
+
+def _final(pieces: Iterable[Any]) -> Answer:
+    *_, answer = pieces  # text pieces first, the Answer last
+    return answer
