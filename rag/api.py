@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -182,6 +183,17 @@ class RAG:
 
             self._generator = generator_from_settings(self.settings)
         return self._generator
+
+    def with_generator(self, generator: Generator) -> RAG:
+        """A view of this index (same open index, embedder and tools) that answers with ``generator``.
+
+        For front ends where each user picks a model: one index stays open (one writer per folder)
+        while answers come from different generators. Write through the original, not the view.
+        """
+        view = copy.copy(self)
+        view._generator = generator
+        view._answerer = None
+        return view
 
     @property
     def answerer(self) -> Answerer:
