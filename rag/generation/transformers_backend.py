@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -39,6 +40,15 @@ except ImportError as error:  # pragma: no cover - depends on the environment
     raise BackendMissingError(
         f"the transformers backend needs torch and transformers ({error}); install with: pip install 'ragloom'"
     ) from error
+
+
+def _require_gguf_support() -> None:
+    missing = [name for name in ("gguf", "accelerate") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise BackendMissingError(
+            f"transformers reads GGUF files only with {' and '.join(missing)} installed; "
+            "install with: pip install gguf==0.19.0 accelerate==1.15.0 (or bash setup/install_generation.sh .venv/bin)"
+        )
 
 
 class _StopFlag(StoppingCriteria):
@@ -97,6 +107,7 @@ class TransformersGenerator:
                 folder, gguf_file = converted, None
             source: dict[str, Any] = {"local_files_only": True}
             if gguf_file:
+                _require_gguf_support()
                 source["gguf_file"] = gguf_file
             tokenizer = AutoTokenizer.from_pretrained(folder, **source)
             if not self.tokenizer_only:
