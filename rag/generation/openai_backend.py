@@ -287,8 +287,15 @@ class _StreamContext:
 
 
 def _sse_events(response: httpx.Response) -> Iterator[dict[str, Any]]:
-    """The JSON payloads of a server-sent event stream, up to ``[DONE]``."""
-    for line in response.iter_lines():
+    """The JSON payloads of a server-sent event stream, up to ``[DONE]``, as they arrive."""
+    lines = response.iter_lines()
+    while True:
+        try:
+            line = next(lines)
+        except StopIteration:
+            return
+        except httpx.HTTPError as error:  # a timeout or a dropped connection mid-stream
+            raise ServerError(f"the stream from {response.request.url} broke off: {type(error).__name__}") from None
         if not line.startswith("data:"):
             continue  # comments, event names, keep-alives
         payload = line[5:].strip()
