@@ -1,0 +1,109 @@
+"""Objects shared by every session of this server: open indexes, their write locks, generators, warm-ups.
+
+Streamlit re-runs the script on every click; ``st.cache_resource`` keeps one instance per key for
+the whole process, so an index folder is opened once (it allows one writer) and a model loads once.
+Models load in background threads so the first page render never waits for the language model.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import streamlit as st
+
+from rag.api import RAG
+from rag.config import load_settings
+from rag.generation import create_generator
+from rag.generation.base import Generator
+from rag.ingest import IngestReport
+from ui.errors import readable
+from ui.sample import sync_sample_index
+
+
+@dataclass(frozen=True)
+class GeneratorSpec:
+    """Which language model to build; hashable, so it keys the generator cache."""
+
+    backend: str
+    model: str | None
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"  # the variable's name; the key itself is read by the backend
+    threads: int | None = None
+    context_window: int | None = None
+
+    def label(self) -> str:
+        where = f" at {self.base_url}" if self.base_url else ""
+        return f"{self.backend}: {self.model or 'default'}{where}"
+
+
+@st.cache_resource(show_spinner=False)
+def open_index(path: str) -> RAG:
+    """The one ``RAG`` for an index folder in this process (cheap: no model loads here)."""
+    return RAG(path, settings=load_settings())
+
+
+@st.cache_resource(show_spinner=False)
+def write_lock(path: str) -> threading.Lock:
+    """Serialises ingest and delete on one index across sessions."""
+    return threading.Lock()
+
+
+@st.cache_resource(show_spinner=False)
+def prepared_sample_index(path: str) -> IngestReport:
+    """Sync the bundled corpus into the sample index once per server process."""
+    rag = open_index(path)
+    with write_lock(path):
+        return sync_sample_index(rag)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def generator_for(spec: GeneratorSpec) -> Generator:
+    """Build (not load) the generator; at most two stay cached, since each holds a model in memory."""
+    options: dict[str, object] = {}
+    if spec.context_window:
+        options["context_window"] = spec.context_window
+    if spec.backend == "openai":
+        options["api_key_env"] = spec.api_key_env
+        if spec.base_url:
+            options["base_url"] = spec.base_url
+    elif spec.threads:
+        options["n_threads"] = spec.threads
+    return create_generator(spec.backend, spec.model, **options)
+
+
+class Warmup:
+    """A model loading in a background thread; ``error`` holds a readable message if it failed."""
+
+    def __init__(self, target: object, what: str) -> None:
+        self.what = what
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._run, args=(target,), name=f"warm-up {what}", daemon=True)
+        self._thread.start()
+
+    def _run(self, target: object) -> None:
+        try:
+            target.warm_up()  # type: ignore[attr-defined]
+        except Exception as exc:  # reported on the page when the user asks, not raised in a thread
+            self.error = readable(exc, f"load {self.what}")
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until loaded (or failed); ``True`` when finished."""
+        self._thread.join(timeout)
+        return self.done
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def warm_generator(_generator: Generator, key: str) -> Warmup:
+    """Start loading a generator in the background, once per ``key``."""
+    return Warmup(_generator, f"the language model ({key})")
+
+
+@st.cache_resource(show_spinner=False)
+def warm_embedder(_rag: RAG, path: str) -> Warmup:
+    """Start loading the index's embedder in the background, once per index."""
+    return Warmup(_rag, "the embedder")
