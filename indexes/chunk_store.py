@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from indexes.filters import Filter, compile_filter
+from indexes.keyword import FTS_SCHEMA, match_expression
 from rag.errors import IndexCorruptError
 from rag.types import Chunk
 
@@ -68,7 +69,10 @@ class ChunkStore:
         self.path = path
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._db.executescript(SCHEMA)
+            has_fts = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'chunks_fts'").fetchone()
+            self._db.executescript(SCHEMA + FTS_SCHEMA)
+            if not has_fts:  # a store written before the keyword index existed: index its chunks once
+                self._db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')")
         except sqlite3.DatabaseError as exc:
             raise IndexCorruptError(f"cannot read chunk store {path}: {exc}") from exc
 
@@ -165,6 +169,37 @@ class ChunkStore:
         where, params = compile_filter(filter)
         rows = self._db.execute(f"SELECT id FROM chunks WHERE {where}", params).fetchall()
         return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def keyword_search(self, text: str, k: int, filter: Filter | None = None) -> list[tuple[int, float]]:
+        """Top ``k`` chunks by BM25 for ``text`` among those matching ``filter``: ``(id, score)``, best first."""
+        expression = match_expression(text)
+        if expression is None:
+            return []
+        where, params = compile_filter(filter)
+        restrict = f"AND rowid IN (SELECT id FROM chunks WHERE {where})" if filter else ""
+        rows = self._db.execute(
+            f"SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? {restrict} "
+            "ORDER BY bm25(chunks_fts) LIMIT ?",
+            [expression, *(params if filter else []), k],
+        )
+        return [(int(i), float(s)) for i, s in rows]
+
+    def keyword_scores(self, text: str, ids: Sequence[int]) -> dict[int, float]:
+        """BM25 scores of the given chunks for ``text`` (chunks without any query term are absent)."""
+        expression = match_expression(text)
+        if expression is None or not len(ids):
+            return {}
+        found: dict[int, float] = {}
+        ids = [int(i) for i in ids]
+        for start in range(0, len(ids), 900):
+            part = ids[start : start + 900]
+            rows = self._db.execute(
+                f"SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
+                f"AND rowid IN ({', '.join('?' * len(part))})",
+                [expression, *part],
+            )
+            found.update((int(i), float(s)) for i, s in rows)
+        return found
 
     def count_chunks(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])

@@ -166,8 +166,24 @@ class FaissIndex:
         results = []
         for row_scores, row_ids in zip(scores, ids, strict=True):
             hits = [(float(s), chunks[int(i)]) for s, i in zip(row_scores, row_ids, strict=True) if int(i) in chunks]
-            results.append([ScoredChunk(chunk=c, score=s, rank=r) for r, (s, c) in enumerate(hits, start=1)])
+            results.append([ScoredChunk(chunk=c, score=s, rank=r, cosine=s) for r, (s, c) in enumerate(hits, start=1)])
         return results
+
+    def keyword_search(self, text: str, k: int, filter: Filter | None = None) -> list[ScoredChunk]:
+        """Top ``k`` chunks by BM25 (FTS5), filtered before ranking; ``score`` is the BM25 score."""
+        if k < 1:
+            raise RagloomError(f"k must be at least 1 (got {k})")
+        pairs = self._store.keyword_search(text, k, filter)
+        chunks = self._store.get_chunks(i for i, _ in pairs)
+        return [ScoredChunk(chunk=chunks[i], score=s, rank=r, keyword=s)
+                for r, (i, s) in enumerate(((i, s) for i, s in pairs if i in chunks), start=1)]
+
+    def keyword_scores(self, text: str, ids: Sequence[int]) -> dict[int, float]:
+        return self._store.keyword_scores(text, ids)
+
+    def dense_scores(self, query: np.ndarray, ids: Sequence[int]) -> np.ndarray:
+        """Cosine similarity of ``query`` (a unit vector) to each chunk in ``ids``."""
+        return self._vectors.reconstruct(ids) @ np.asarray(query, dtype=np.float32)
 
     def get(self, ids: Sequence[int]) -> list[Chunk]:
         found = self._store.get_chunks(ids)

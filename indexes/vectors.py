@@ -101,8 +101,7 @@ class VectorIndex:
 
     def _exact(self, query: np.ndarray, k: int, allowed_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         live = np.array([i for i in allowed_ids.tolist() if i not in self.tombstones], dtype=np.int64)
-        matrix = np.vstack([self._index.reconstruct(int(i)) for i in live]) if len(live) else np.zeros((0, 1))
-        sims = matrix @ query if len(live) else np.zeros(0, dtype=np.float32)
+        sims = self.reconstruct(live) @ query
         order = np.argsort(-sims)[:k]
         scores = np.full(k, -np.inf, dtype=np.float32)
         ids = np.full(k, -1, dtype=np.int64)
@@ -110,7 +109,10 @@ class VectorIndex:
         return scores, ids
 
     def reconstruct(self, ids: Iterable[int]) -> np.ndarray:
-        return np.vstack([self._index.reconstruct(int(i)) for i in ids])
+        keys = np.fromiter((int(i) for i in ids), dtype=np.int64)
+        if not len(keys):
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._index.reconstruct_batch(keys)
 
     def compact(self) -> None:
         """Rebuild an HNSW graph without its tombstoned vectors."""

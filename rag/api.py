@@ -16,8 +16,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 import connectors
 from connectors import Connector, ConnectorOptions
 from indexes.chunk_store import DocumentRecord
@@ -29,6 +27,7 @@ from rag.config import Settings, load_settings
 from rag.embeddings import Embedder, create_embedder
 from rag.errors import RagloomError
 from rag.ingest import Ingestor, IngestReport, SyncMode
+from rag.retrieval import RetrievalMode, RetrievalSettings, Retriever, documents_only
 from rag.types import Document, ScoredChunk
 
 if TYPE_CHECKING:
@@ -134,23 +133,51 @@ class RAG:
         return removed
 
     # -- reading -------------------------------------------------------------------------------
+    @property
+    def retriever(self) -> Retriever:
+        settings = RetrievalSettings(
+            mode=self.settings.retrieval_mode, fusion=self.settings.fusion, alpha=self.settings.fusion_alpha,
+            rrf_k=self.settings.rrf_k, candidates=self.settings.candidates, mmr_lambda=self.settings.mmr_lambda)
+        return Retriever(self.index, settings)
+
     def search(self, query: str, k: int | None = None, *, filter: Filter | None = None,
-               min_score: float | None = None) -> list[ScoredChunk]:
-        """The ``k`` chunks most similar to ``query`` (cosine), among those matching ``filter``."""
+               min_score: float | None = None, mode: RetrievalMode | str | None = None, mmr: bool = False,
+               documents: bool = False) -> list[ScoredChunk]:
+        """The ``k`` best chunks for ``query`` among those matching ``filter``.
+
+        ``mode``: dense (cosine), keyword (BM25) or hybrid (fused; the default). ``min_score`` drops
+        results whose cosine similarity is lower. ``mmr`` diversifies the results; ``documents``
+        returns one result per document (its best chunk).
+        """
         if not query or not query.strip():
             raise RagloomError("the query is empty")
-        return self.search_vectors(self.embedder.embed_query(query)[None, :], k, filter=filter,
-                                   min_score=min_score)[0]
+        return self.search_many([query], k, filter=filter, min_score=min_score, mode=mode, mmr=mmr,
+                                documents=documents)[0]
 
-    def search_vectors(self, vectors: np.ndarray, k: int | None = None, *, filter: Filter | None = None,
-                       min_score: float | None = None) -> list[list[ScoredChunk]]:
-        """Batch search with query vectors already embedded (used by evaluation)."""
+    def search_many(self, queries: Sequence[str], k: int | None = None, *, filter: Filter | None = None,
+                    min_score: float | None = None, mode: RetrievalMode | str | None = None, mmr: bool = False,
+                    documents: bool = False, batch_size: int = 128) -> list[list[ScoredChunk]]:
+        """``search`` for many queries, embedding them in batches (used by evaluation)."""
         k = self.settings.k if k is None else k
+        if k < 1:
+            raise RagloomError(f"k must be at least 1 (got {k})")
+        retriever = self.retriever
+        mode = RetrievalMode.parse(mode or retriever.settings.mode)
+        want = k * 10 if documents else k  # documents: room for several chunks per document
+        vectors = None
+        if mode is not RetrievalMode.KEYWORD or min_score is not None or self.settings.min_score is not None:
+            if len(queries) == 1:
+                vectors = self.embedder.embed_query(queries[0])[None, :]
+            else:
+                vectors = self.embedder.embed_documents(list(queries), batch_size=batch_size)
+        results = [retriever.search(q, None if vectors is None else vectors[i], want, filter, mode, mmr)
+                   for i, q in enumerate(queries)]
+        if documents:
+            results = [documents_only(hits, k) for hits in results]
         floor = self.settings.min_score if min_score is None else min_score
-        results = self.index.search(vectors, k, filter)
-        if floor is None:
-            return results
-        return [[hit for hit in hits if hit.score >= floor] for hits in results]
+        if floor is not None:
+            results = [[h for h in hits if h.cosine is not None and h.cosine >= floor] for hits in results]
+        return results
 
     def documents(self) -> list[DocumentRecord]:
         return self.index.documents() if self.exists else []

@@ -30,7 +30,13 @@ class Settings:
     overlap_tokens: int = 32
     embed_batch_size: int = 64
     k: int = 5
-    min_score: float | None = None
+    min_score: float | None = None  # drop results whose cosine similarity is below this
+    retrieval_mode: str = "hybrid"  # dense | keyword | hybrid (see rag.retrieval)
+    fusion: str = "convex"  # hybrid fusion: convex (normalised score mix) | rrf (reciprocal rank)
+    fusion_alpha: float = 0.5  # weight of the dense signal in convex fusion
+    rrf_k: int = 60
+    candidates: int = 100  # per-list candidates before hybrid fusion or MMR
+    mmr_lambda: float = 0.5  # MMR: 1 = relevance only, 0 = diversity only
     backend: str = "llamacpp"  # generator backend: llamacpp | transformers | openai
     model: str | None = None  # bundled model name, a local path, or a model name on an OpenAI server
     base_url: str | None = None  # OpenAI-compatible server URL for the openai backend

@@ -43,11 +43,18 @@ class Chunk:
 
 @dataclass(frozen=True)
 class ScoredChunk:
-    """A retrieved chunk with its score (cosine similarity in dense mode) and 1-based rank."""
+    """A retrieved chunk, its 1-based rank and the score it was ranked by.
+
+    ``score`` is the cosine similarity in dense mode, the BM25 score in keyword mode and the fused
+    score in hybrid mode (see ``rag.retrieval``). ``cosine`` is the chunk's cosine similarity to the
+    query whenever it is known (always, except in keyword mode), so thresholds can rely on it.
+    """
 
     chunk: Chunk
     score: float
     rank: int
+    cosine: float | None = None
+    keyword: float | None = None  # BM25 score, when keyword search took part
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from rag.cli.common import settings_from
 from rag.evaluation.retrieval import run_beir
+from rag.retrieval import RetrievalMode
 
-METRICS = ("ndcg@10", "recall@10", "recall@100", "mrr@10", "seconds")
+METRICS = ("ndcg@10", "recall@10", "recall@100", "mrr@10", "seconds")  # seconds: query time of that mode
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,18 +24,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                            help="folder with corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv")
     retrieval.add_argument("--split", default="test", help="qrels split (default: test)")
     retrieval.add_argument("--no-chunk", action="store_true", help="one chunk per document (as published figures)")
+    retrieval.add_argument("--mode", choices=[m.value for m in RetrievalMode], default=None,
+                           help="retrieval mode (default: setting retrieval_mode, hybrid)")
+    retrieval.add_argument("--compare", action="store_true", help="run dense, keyword and hybrid on one index")
     retrieval.add_argument("--index-dir", metavar="DIR", help="keep the index here and reuse it next time")
     retrieval.add_argument("--json", dest="json_file", metavar="FILE", help="also write the metrics to FILE")
     retrieval.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    modes = [m.value for m in RetrievalMode] if args.compare else [args.mode]
     result = run_beir(args.beir, split=args.split, chunk=not args.no_chunk, index_dir=args.index_dir,
-                      settings=settings_from(args), progress=sys.stderr.isatty())
+                      settings=settings_from(args), modes=modes, progress=sys.stderr.isatty())
     if args.json_file:
         Path(args.json_file).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"{Path(args.beir).name} ({args.split}, {result['queries']} queries, {result['documents']} documents, "
           f"{'chunked' if result['chunked'] else 'one chunk per document'})")
-    for key in METRICS:
-        print(f"  {key:>10}  {result[key]:.4f}" if key != "seconds" else f"  {key:>10}  {result[key]:.1f}")
+    rows = result["modes"]
+    print(f"  {'mode':<8}" + "".join(f"{key:>12}" for key in METRICS))
+    for mode, metrics in rows.items():
+        print(f"  {mode:<8}" + "".join(f"{metrics[key]:>12.4f}" for key in METRICS[:-1])
+              + f"{metrics['query_seconds']:>11.1f}s")
+    print(f"  total {result['seconds']:.1f} s (indexing {result['index_seconds']:.1f} s)")
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import numpy as np
 from rag.api import RAG
 from rag.config import Settings
 from rag.evaluation.beir import BeirDataset, load_beir
+from rag.retrieval import RetrievalMode
 from rag.types import ScoredChunk
 
 Ranking = list[tuple[str, float]]  # (document id, score), best first
@@ -60,38 +61,38 @@ def documents_from_chunks(hits: Sequence[ScoredChunk], query_id: str | None = No
     return sorted(best.items(), key=lambda item: -item[1])[:limit]
 
 
-Searcher = Callable[[RAG, dict[str, str], int], dict[str, list[ScoredChunk]]]
-
-
-def dense_search(rag: RAG, queries: dict[str, str], k: int) -> dict[str, list[ScoredChunk]]:
-    ids = list(queries)
-    vectors = rag.embedder.embed_documents([queries[q] for q in ids], batch_size=128)
-    results: dict[str, list[ScoredChunk]] = {}
-    for start in range(0, len(ids), 256):
-        batch = rag.search_vectors(vectors[start : start + 256], k)
-        results.update(zip(ids[start : start + 256], batch, strict=True))
-    return results
-
-
-def evaluate(rag: RAG, dataset: BeirDataset, chunked: bool, search: Searcher = dense_search) -> dict[str, float]:
+def evaluate(rag: RAG, dataset: BeirDataset, chunked: bool, mode: RetrievalMode | str | None = None,
+             mmr: bool = False) -> dict[str, float]:
+    """Metrics for one retrieval mode on an index that holds the data set's corpus."""
     # With chunks, fetch enough chunks that 100 distinct documents remain after grouping.
     k_chunks = 1000 if chunked else 101
-    hits = search(rag, dataset.queries, k_chunks)
-    rankings = {q: [doc for doc, _ in documents_from_chunks(hits.get(q, []), q)] for q in dataset.queries}
+    ids = list(dataset.queries)
+    hits = rag.search_many([dataset.queries[q] for q in ids], k_chunks, mode=mode, mmr=mmr)
+    rankings = {q: [doc for doc, _ in documents_from_chunks(h, q)] for q, h in zip(ids, hits, strict=True)}
     return score_rankings(rankings, dataset.qrels)
 
 
 def run_beir(folder: str | Path, split: str = "test", chunk: bool = True, index_dir: str | Path | None = None,
-             settings: Settings | None = None, progress: bool = False) -> dict[str, Any]:
-    """Index a BEIR corpus (reusing ``index_dir`` incrementally if given), run its queries, score them."""
+             settings: Settings | None = None, modes: Sequence[RetrievalMode | str | None] = (None,),
+             progress: bool = False) -> dict[str, Any]:
+    """Index a BEIR corpus (reusing ``index_dir`` incrementally if given), run its queries in each mode.
+
+    Returns the first mode's metrics at the top level (plus ``seconds``), and every mode's under ``modes``.
+    """
     started = time.perf_counter()
     dataset = load_beir(folder, split)
+    per_mode: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="ragloom-beir-") as tmp:
         path = Path(index_dir) if index_dir else Path(tmp) / "index"
         with RAG(path, settings=settings) as rag:
             report = rag.ingest(list(dataset.corpus.values()), sync="full", chunk=chunk, progress=progress)
             indexed = time.perf_counter()
-            metrics = evaluate(rag, dataset, chunked=chunk)
-    return {**metrics, "seconds": time.perf_counter() - started, "index_seconds": indexed - started,
-            "queries": len(dataset.queries), "documents": len(dataset.corpus), "chunks": report.chunks,
-            "chunked": chunk, "split": split}
+            for mode in modes:
+                name = str(RetrievalMode.parse(mode or rag.settings.retrieval_mode))
+                mode_started = time.perf_counter()
+                per_mode[name] = evaluate(rag, dataset, chunked=chunk, mode=name)
+                per_mode[name]["query_seconds"] = time.perf_counter() - mode_started
+    first = next(iter(per_mode.values()))
+    return {**first, "mode": next(iter(per_mode)), "seconds": time.perf_counter() - started,
+            "index_seconds": indexed - started, "queries": len(dataset.queries), "documents": len(dataset.corpus),
+            "chunks": report.chunks, "chunked": chunk, "split": split, "modes": per_mode}

@@ -22,7 +22,9 @@ def test_scores_are_cosine_similarities(tmp_path: Path, embedder) -> None:
                                                           "A kitten naps on a rug."])]
     with RAG(tmp_path / "i", embedder=embedder) as rag:
         rag.ingest(docs)
-        hits = rag.search("a cat resting on a carpet", k=3)
+        hits = rag.search("a cat resting on a carpet", k=3, mode="dense")
+        hybrid = rag.search("a cat resting on a carpet", k=3)
+    assert {h.chunk.id: h.cosine for h in hybrid} == pytest.approx({h.chunk.id: h.score for h in hits})
     query = embedder.embed_documents(["a cat resting on a carpet"])[0]
     for hit in hits:
         vector = embedder.embed_documents([hit.chunk.text])[0]

@@ -1,0 +1,163 @@
+"""Ranking chunks for a query: dense (cosine), keyword (BM25), or hybrid (both, fused), optionally MMR.
+
+Hybrid search takes the top candidates of each list, completes the scores (the cosine of keyword-only
+candidates and the BM25 of dense-only candidates are computed, not guessed), and fuses them:
+
+- ``convex`` (default): ``alpha * cosine' + (1 - alpha) * bm25'`` where each signal is min-max
+  normalised over the candidates, so the fused score lies in [0, 1]: 1 = best on both signals
+  among the candidates, 0 = worst on both. It is a relative score, comparable within one query.
+- ``rrf``: reciprocal rank fusion, ``sum 1 / (rrf_k + rank)`` over the two ranked lists.
+
+Every hybrid result still carries its ``cosine`` (and ``keyword``) score, so thresholds on
+relevance use the cosine in every mode but keyword-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from indexes.faiss_index import FaissIndex
+from indexes.filters import Filter
+from rag.errors import ConfigError
+from rag.types import ScoredChunk
+
+
+class RetrievalMode(StrEnum):
+    DENSE = "dense"
+    KEYWORD = "keyword"
+    HYBRID = "hybrid"
+
+    @classmethod
+    def parse(cls, value: str | RetrievalMode) -> RetrievalMode:
+        try:
+            return cls(value)
+        except ValueError:
+            raise ConfigError(f"unknown retrieval mode {value!r}; choose dense, keyword or hybrid") from None
+
+
+class Fusion(StrEnum):
+    CONVEX = "convex"
+    RRF = "rrf"
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    mode: RetrievalMode = RetrievalMode.HYBRID
+    fusion: Fusion = Fusion.CONVEX
+    alpha: float = 0.5  # weight of the dense signal in convex fusion
+    rrf_k: int = 60
+    candidates: int = 100  # taken from each list before fusion (at least k)
+    mmr_lambda: float = 0.5  # MMR trade-off: 1 = relevance only, 0 = diversity only
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mode", RetrievalMode.parse(self.mode))
+        try:
+            object.__setattr__(self, "fusion", Fusion(self.fusion))
+        except ValueError:
+            raise ConfigError(f"unknown fusion {self.fusion!r}; choose convex or rrf") from None
+        if not 0 <= self.alpha <= 1:
+            raise ConfigError(f"alpha must be in [0, 1] (got {self.alpha})")
+        if not 0 <= self.mmr_lambda <= 1:
+            raise ConfigError(f"mmr_lambda must be in [0, 1] (got {self.mmr_lambda})")
+        if self.candidates < 1 or self.rrf_k < 1:
+            raise ConfigError("candidates and rrf_k must be at least 1")
+
+
+class Retriever:
+    def __init__(self, index: FaissIndex, settings: RetrievalSettings | None = None) -> None:
+        self.index = index
+        self.settings = settings or RetrievalSettings()
+
+    def search(self, text: str, vector: np.ndarray | None, k: int, filter: Filter | None = None,
+               mode: RetrievalMode | str | None = None, mmr: bool = False) -> list[ScoredChunk]:
+        """Top ``k`` chunks. ``vector`` (the query embedding) is needed except in keyword mode."""
+        mode = RetrievalMode.parse(mode or self.settings.mode)
+        want = max(k, self.settings.candidates) if mmr else k
+        if mode is RetrievalMode.DENSE:
+            hits = self.index.search(_row(vector), want, filter)[0]
+        elif mode is RetrievalMode.KEYWORD:
+            hits = self.index.keyword_search(text, want, filter)
+            if vector is not None and hits:  # cosine too, so a min_score means the same in every mode
+                cosines = self.index.dense_scores(_row(vector)[0], [h.chunk.id for h in hits]).tolist()
+                hits = [ScoredChunk(h.chunk, h.score, h.rank, c, h.keyword) for h, c in zip(hits, cosines, strict=True)]
+        else:
+            hits = self._hybrid(text, _row(vector)[0], want, filter)
+        if mmr and hits:
+            hits = self._mmr(hits, k)
+        return _reranked(hits[:k])
+
+    def _hybrid(self, text: str, vector: np.ndarray, k: int, filter: Filter | None) -> list[ScoredChunk]:
+        n = max(k, self.settings.candidates)
+        dense = self.index.search(vector[None, :], n, filter)[0]
+        keyword = self.index.keyword_search(text, n, filter)
+        if not keyword:
+            return dense[:k]
+        chunks = {h.chunk.id: h.chunk for h in (*dense, *keyword)}
+        ids = list(chunks)
+        cosine = {h.chunk.id: h.score for h in dense}
+        missing = [i for i in ids if i not in cosine]
+        if missing:
+            cosine.update(zip(missing, self.index.dense_scores(vector, missing).tolist(), strict=True))
+        bm25 = {h.chunk.id: h.score for h in keyword}
+        absent = [i for i in ids if i not in bm25]
+        if absent:
+            bm25.update(self.index.keyword_scores(text, absent))
+        if self.settings.fusion is Fusion.RRF:
+            fused = {i: 0.0 for i in ids}
+            for ranked in (dense, keyword):
+                for rank, hit in enumerate(ranked, start=1):
+                    fused[hit.chunk.id] += 1.0 / (self.settings.rrf_k + rank)
+        else:
+            dense_norm = _min_max(np.array([cosine[i] for i in ids]))
+            keyword_norm = _min_max(np.array([bm25.get(i, 0.0) for i in ids]))
+            alpha = self.settings.alpha
+            fused = dict(zip(ids, (alpha * dense_norm + (1 - alpha) * keyword_norm).tolist(), strict=True))
+        order = sorted(ids, key=lambda i: (-fused[i], -cosine[i], i))[:k]  # ties: higher cosine, then lower id
+        return [ScoredChunk(chunks[i], float(fused[i]), r, cosine=float(cosine[i]), keyword=bm25.get(i))
+                for r, i in enumerate(order, start=1)]
+
+    def _mmr(self, hits: list[ScoredChunk], k: int) -> list[ScoredChunk]:
+        """Maximal marginal relevance: each pick trades relevance against similarity to earlier picks."""
+        vectors = self.index.vectors_of([h.chunk.id for h in hits])
+        relevance = _min_max(np.array([h.score for h in hits]))
+        lam = self.settings.mmr_lambda
+        chosen: list[int] = []
+        closest = np.full(len(hits), -np.inf)
+        for _ in range(min(k, len(hits))):
+            value = lam * relevance - (1 - lam) * np.where(np.isinf(closest), 0.0, closest)
+            value[chosen] = -np.inf
+            pick = int(np.argmax(value))
+            chosen.append(pick)
+            closest = np.maximum(closest, vectors @ vectors[pick])
+        return [hits[i] for i in chosen]
+
+
+def documents_only(hits: Sequence[ScoredChunk], k: int) -> list[ScoredChunk]:
+    """The best chunk of each document, best first: document-level results from chunk results."""
+    seen: set[str] = set()
+    best = []
+    for hit in hits:
+        if hit.chunk.document_id not in seen:
+            seen.add(hit.chunk.document_id)
+            best.append(hit)
+    return _reranked(best[:k])
+
+
+def _reranked(hits: Sequence[ScoredChunk]) -> list[ScoredChunk]:
+    return [h if h.rank == r else ScoredChunk(h.chunk, h.score, r, h.cosine, h.keyword)
+            for r, h in enumerate(hits, start=1)]
+
+
+def _row(vector: np.ndarray | None) -> np.ndarray:
+    if vector is None:
+        raise ConfigError("dense and hybrid search need the query vector")
+    return np.atleast_2d(np.asarray(vector, dtype=np.float32))
+
+
+def _min_max(values: np.ndarray) -> np.ndarray:
+    low, high = float(values.min()), float(values.max())
+    return (values - low) / (high - low) if high > low else np.ones_like(values)
