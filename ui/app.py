@@ -55,7 +55,9 @@ except Exception as exc:
 
 caption = "sample documents" if index_panel.is_sample(index_path) else index_path
 st.caption(f"Index: {caption} · model: {generator.name if generator is not None else 'none'}")
-chat.render_toolbar(index_path)
+toolbar = st.container()  # filled last, so the downloads include the answer given in this run
 chat.render_history()
 if question:
     chat.answer_turn(question, rag, generator, warmup, None if problem else settings.options(), problem)
+with toolbar:
+    chat.render_toolbar(index_path)
