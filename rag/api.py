@@ -164,14 +164,12 @@ class RAG:
         retriever = self.retriever
         mode = RetrievalMode.parse(mode or retriever.settings.mode)
         want = k * 10 if documents else k  # documents: room for several chunks per document
-        vectors = None
-        if mode is not RetrievalMode.KEYWORD or min_score is not None or self.settings.min_score is not None:
-            if len(queries) == 1:
-                vectors = self.embedder.embed_query(queries[0])[None, :]
-            else:
-                vectors = self.embedder.embed_documents(list(queries), batch_size=batch_size)
-        results = [retriever.search(q, None if vectors is None else vectors[i], want, filter, mode, mmr)
-                   for i, q in enumerate(queries)]
+        # Embedded in every mode: keyword results carry their cosine too, so min_score means one thing.
+        if len(queries) == 1:
+            vectors = self.embedder.embed_query(queries[0])[None, :]
+        else:
+            vectors = self.embedder.embed_documents(list(queries), batch_size=batch_size)
+        results = [retriever.search(q, vectors[i], want, filter, mode, mmr) for i, q in enumerate(queries)]
         if documents:
             results = [documents_only(hits, k) for hits in results]
         floor = self.settings.min_score if min_score is None else min_score

@@ -123,7 +123,11 @@ class Retriever:
     def _mmr(self, hits: list[ScoredChunk], k: int) -> list[ScoredChunk]:
         """Maximal marginal relevance: each pick trades relevance against similarity to earlier picks."""
         vectors = self.index.vectors_of([h.chunk.id for h in hits])
-        relevance = _min_max(np.array([h.score for h in hits]))
+        # Relevance is the query similarity (cosine), as in the original MMR; keyword-only hits lack it.
+        if all(h.cosine is not None for h in hits):
+            relevance = np.array([h.cosine for h in hits])
+        else:
+            relevance = _min_max(np.array([h.score for h in hits]))
         lam = self.settings.mmr_lambda
         chosen: list[int] = []
         closest = np.full(len(hits), -np.inf)

@@ -32,7 +32,8 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     report = json.loads(result.stdout)
     assert {k: report[k] for k in ("added", "updated", "unchanged", "deleted", "skipped", "failed")} == {
         "added": 2, "updated": 0, "unchanged": 0, "deleted": 0, "skipped": 1, "failed": 0}
-    assert report["errors"] == [{"source": str((docs / "empty.txt").resolve()), "reason": report["errors"][0]["reason"]}]
+    assert [e["source"] for e in report["errors"]] == [str((docs / "empty.txt").resolve())]
+    assert report["errors"][0]["reason"]
     return docs, index
 
 
@@ -50,7 +51,7 @@ def test_search_json(indexed: tuple[Path, Path]) -> None:
     assert result.returncode == 0, result.stderr
     hits = json.loads(result.stdout)
     assert [h["rank"] for h in hits] == [1, 2]
-    assert set(hits[0]) == {"rank", "score", "text", "document_id", "source", "metadata"}
+    assert {"rank", "score", "text", "document_id", "source", "metadata"} <= set(hits[0])
     assert "Lava" in hits[0]["text"] and hits[0]["score"] > hits[1]["score"]
 
 
