@@ -8,16 +8,10 @@ model controls sent. It reaches the app through the documented ``st.session_stat
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-
-from rag.generation.base import Generation, Message
-from rag.generation.sampling import SamplingParams
-
-APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
-APP_TIMEOUT = 180  # seconds per AppTest run: the first one loads the embedder on 2 shared cores
+from ui_testkit import RecordingGenerator
 
 CORPUS = {
     "lighthouse.md": "# The Harrow Point lighthouse\n\n"
@@ -30,33 +24,6 @@ CORPUS = {
                  "The glass garden holds four hundred species of fern. It is heated by a wood-fired boiler "
                  "and closes every winter from December to February.\n",
 }
-
-
-class RecordingGenerator:
-    """A real ``Generator`` wrapped to remember the ``SamplingParams`` of every call."""
-
-    def __init__(self, inner: object) -> None:
-        self.inner = inner
-        self.name = f"recording:{inner.name}"  # type: ignore[attr-defined]
-        self.calls: list[tuple[str, SamplingParams]] = []
-
-    @property
-    def context_window(self) -> int:
-        return self.inner.context_window  # type: ignore[attr-defined]
-
-    def warm_up(self) -> None:
-        self.inner.warm_up()  # type: ignore[attr-defined]
-
-    def count_tokens(self, messages: Sequence[Message]) -> int:
-        return self.inner.count_tokens(messages)  # type: ignore[attr-defined]
-
-    def generate(self, messages: Sequence[Message], sampling: SamplingParams) -> Generation:
-        self.calls.append(("generate", sampling))
-        return self.inner.generate(messages, sampling)  # type: ignore[attr-defined]
-
-    def stream(self, messages: Sequence[Message], sampling: SamplingParams) -> Iterator[str | Generation]:
-        self.calls.append(("stream", sampling))
-        yield from self.inner.stream(messages, sampling)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from ui_testkit import APP, APP_TIMEOUT, RecordingGenerator
 
 from rag.api import RAG
 from rag.generation.sampling import SamplingParams
-from tests.ui.conftest import APP, APP_TIMEOUT, RecordingGenerator
 
 
 def start(index: Path | None, generator: RecordingGenerator | None = None) -> AppTest:

@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from tests.ui.server import CHAT_INPUT, CHROMIUM, launch_chromium, ragloom_ui
+from ui_server import CHAT_INPUT, CHROMIUM, launch_chromium, ragloom_ui
 
 pytestmark = pytest.mark.browser
 
