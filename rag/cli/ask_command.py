@@ -11,12 +11,9 @@ import sys
 from typing import Any, TextIO
 
 from rag.answer import Answer
-from rag.cli.common import add_index_argument, open_rag, settings_from
-from rag.config import Settings
+from rag.cli.common import add_index_argument, settings_from
 from rag.errors import ConfigError
-from rag.generation.base import Generator
 from rag.generation.sampling import SamplingParams
-from rag.pipeline import Answerer
 from rag.prompts.framing import source_title
 from rag.prompts.tasks import TASKS
 
@@ -51,32 +48,12 @@ def sampling_from_args(args: argparse.Namespace) -> SamplingParams:
     return SamplingParams(**options)
 
 
-def generator_from_settings(settings: Settings) -> Generator:
-    """The configured generator (nothing loads yet): backend, model and their options from settings."""
-    from rag.generation import create_generator
+def open_answering_rag(args: argparse.Namespace) -> Any:
+    """The index from ``--index`` (or settings), answering with ``--backend/--model`` (or settings)."""
+    from rag.api import RAG
 
-    options: dict[str, Any] = {}
-    if settings.context_window is not None:
-        options["context_window"] = settings.context_window
-    if settings.backend == "openai":
-        options["api_key_env"] = settings.api_key_env
-        if settings.base_url:
-            options["base_url"] = settings.base_url
-    elif settings.threads is not None:
-        options["n_threads"] = settings.threads
-    return create_generator(backend=settings.backend, model=settings.model, **options)
-
-
-def build_answerer(args: argparse.Namespace) -> Answerer:
-    """The index from ``--index`` (or settings) and the generator from ``--backend/--model`` (or settings)."""
-    rag = open_rag(args)
-    settings = settings_from(args)
-    generator = generator_from_settings(settings.with_(backend=args.backend, model=args.model))
-
-    def search(query: str, k: int, filter: dict[str, Any] | None) -> list:
-        return rag.search(query, k=k, filter=filter)
-
-    return Answerer(search, generator, k=settings.k)
+    settings = settings_from(args).with_(backend=args.backend, model=args.model)
+    return RAG.open(args.index or settings.index, settings=settings)
 
 
 def ask_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -93,7 +70,8 @@ def ask_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def print_sources(answer: Answer, out: TextIO = sys.stdout) -> None:
+def print_sources(answer: Answer, out: TextIO | None = None) -> None:
+    out = out or sys.stdout  # looked up per call: tests and pagers swap sys.stdout
     if answer.refused and not answer.sources:
         return
     cited = {c.number for c in answer.citations}
@@ -108,7 +86,8 @@ def print_sources(answer: Answer, out: TextIO = sys.stdout) -> None:
         print(f"  note: {note}", file=out)
 
 
-def print_prompt(answer: Answer, out: TextIO = sys.stdout) -> None:
+def print_prompt(answer: Answer, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     print(f"\n--- prompt ({answer.prompt_tokens} tokens) ---", file=out)
     for message in answer.messages:
         print(f"[{message['role']}]\n{message['content']}\n", file=out)
@@ -125,14 +104,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     options = ask_options(args)
-    answerer = build_answerer(args)
+    rag = open_answering_rag(args)
     if args.json:
-        answer = answerer.ask(args.question, **options)
+        answer = rag.ask(args.question, **options)
         json.dump(answer.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
         print()
         return 0
     answer = None
-    for item in answerer.stream(args.question, **options):
+    for item in rag.stream(args.question, **options):
         if isinstance(item, Answer):
             answer = item
         else:

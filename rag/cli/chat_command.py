@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from rag.answer import Answer
-from rag.cli.ask_command import add_generation_arguments, ask_options, build_answerer, print_sources
+from rag.cli.ask_command import add_generation_arguments, ask_options, open_answering_rag, print_sources
 from rag.generation.base import Message
 
 _HISTORY_MESSAGES = 12  # older turns rarely matter and cost prompt tokens every time
@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     options = ask_options(args)
-    answerer = build_answerer(args)
+    rag = open_answering_rag(args)
     history: list[Message] = []
     print("ragloom chat: ask a question; /clear forgets the conversation, /exit quits.")
     while True:
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         messages: list[Message] = [*history[-_HISTORY_MESSAGES:], {"role": "user", "content": line}]
         print("ragloom> ", end="", flush=True)
         answer = None
-        for item in answerer.stream_chat(messages, **options):
+        for item in rag.stream_chat(messages, **options):
             if isinstance(item, Answer):
                 answer = item
             else:

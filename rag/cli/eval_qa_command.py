@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rag.cli.ask_command import generator_from_settings
 from rag.cli.common import settings_from
 from rag.config import Settings
 from rag.errors import ConfigError
@@ -94,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         settings = settings_from(args).with_(backend=args.backend, model=args.model)
         rag = _open_or_build(args.index_dir or tmp, args.passages, settings)
         index_seconds = time.perf_counter() - started
-        generator = generator_from_settings(settings)
+        generator = rag.generator
         generator.warm_up()  # model load is not part of per-question latency
 
         def search(query: str, k: int, filter: dict[str, Any] | None) -> list:

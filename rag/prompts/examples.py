@@ -37,11 +37,11 @@ _CURIE = (
 )
 
 BUNDLED: dict[str, tuple[Example, ...]] = {
+    # One span answer, one "no", one "yes" that needs the second source: terse, always cited.
     "qa": (
-        Example("When was the Eiffel Tower completed?", "1889 [1]", _EIFFEL),
-        Example("Did Gustave Eiffel's company build the tower?", "yes [2]", _EIFFEL),
-        Example("Was Marie Curie born in Paris?", "no [1]", _CURIE),
-        Example("How many Nobel Prizes did Curie win?", "two [2]", _CURIE),
+        Example("How tall is the Eiffel Tower?", "330 metres [1]", _EIFFEL[:1]),
+        Example("Was Marie Curie born in Paris?", "no [1]", _CURIE[:1]),
+        Example("Did Curie win a Nobel Prize in Chemistry?", "yes [2]", _CURIE),
     ),
     "summarize": (
         Example(
