@@ -54,9 +54,15 @@ def test_browser_asks_and_sees_a_cited_answer(index_copy: Path, tmp_path: Path) 
             expect(page.locator("[data-testid='stVegaLiteChart']").last).to_be_visible(timeout=20_000)
             page.wait_for_timeout(1000)
             page.screenshot(path=str(tmp_path / "space.png"), full_page=True)
+            page.get_by_role("tab", name="Prompt").click()
+            expect(page.get_by_text("context window", exact=False).first).to_be_visible()
+            page.get_by_role("tab", name="Model").click()
+            expect(page.get_by_text("Temperature").first).to_be_visible()
+            page.screenshot(path=str(tmp_path / "prompt.png"), full_page=True)
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000
     shutil.copyfile(shot, SCREENSHOT_COPY)
-    shutil.copyfile(tmp_path / "space.png", SCREENSHOT_COPY.with_name("ragloom-ui-space.png"))
+    for name in ("space", "prompt"):
+        shutil.copyfile(tmp_path / f"{name}.png", SCREENSHOT_COPY.with_name(f"ragloom-ui-{name}.png"))
     print(f"chat input usable {usable:.1f} s after `ragloom ui` started; screenshot {shot}")
