@@ -6,6 +6,11 @@ their chunks replaced; with ``SyncMode.FULL`` documents not seen in this run are
 Chunks are embedded in batches across documents, and the index is saved at checkpoints, so a
 run that dies keeps every document written before the last checkpoint and a rerun picks up
 the rest.
+
+Embedding is the slow step, so it runs on a worker thread (ONNX Runtime and torch release the
+GIL) while this thread reads, hashes and chunks the next documents and writes the previous batch
+to the index. At most one batch is in flight, and batches are written in the order they were
+read, so the index sees exactly the writes a sequential run would make.
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from indexes.chunk_store import DocumentRecord, NewChunk
@@ -29,6 +36,8 @@ from rag.errors import ConfigError
 from rag.types import Document, Skipped
 
 VOLATILE_METADATA = ("modified",)  # a touched but unchanged file is not a change
+
+Batch = list[tuple[DocumentRecord, list[NewChunk], bool]]
 
 
 class SyncMode(StrEnum):
@@ -81,8 +90,8 @@ def content_hash(document: Document, chunking: dict[str, Any]) -> str:
 
 class Ingestor:
     def __init__(
-        self, index: FaissIndex, embedder: Embedder, chunker: Chunker, batch_chunks: int = 512,
-        checkpoint_seconds: float = 30.0, embed_batch_size: int = 64,
+        self, index: FaissIndex, embedder: Embedder, chunker: Chunker, batch_chunks: int = 1024,
+        checkpoint_seconds: float = 30.0, embed_batch_size: int = 64, overlap: bool = True,
     ) -> None:
         self.index = index
         self.embedder = embedder
@@ -90,6 +99,9 @@ class Ingestor:
         self.batch_chunks = batch_chunks
         self.checkpoint_seconds = checkpoint_seconds
         self.embed_batch_size = embed_batch_size
+        self.overlap = overlap  # embed on a worker thread while the next batch is read and chunked
+        self._executor: ThreadPoolExecutor | None = None
+        self._in_flight: tuple[Batch, Future[np.ndarray]] | None = None
 
     def run(self, items: Iterable[Document | Skipped], sync: SyncMode = SyncMode.ADD,
             progress: bool = False) -> IngestReport:
@@ -101,9 +113,14 @@ class Ingestor:
         unreadable: set[str] = set()  # sources skipped in this run: their old documents stay
         chunking = self.chunker.settings.as_dict()
         seen: set[str] = set()
-        pending: list[tuple[DocumentRecord, list[NewChunk], bool]] = []
+        pending: Batch = []
+        pending_chunks = 0
         last_save = time.monotonic()
         bar = tqdm(desc="ingest", unit=" doc", disable=not progress, dynamic_ncols=True)
+        # Only an embedder that says so is used from a worker thread while this thread counts tokens
+        # with it (a Hugging Face tokenizer shared across threads can fail with "Already borrowed").
+        if self.overlap and getattr(self.embedder, "thread_safe", False):
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ragloom-embed")
         try:
             for item in items:
                 bar.update(1)
@@ -129,14 +146,16 @@ class Ingestor:
                     continue
                 record = DocumentRecord(item.source_id, digest, dict(item.metadata), len(chunks), _now())
                 pending.append((record, chunks, item.source_id in known))
-                if sum(len(c) for _, c, _ in pending) >= self.batch_chunks:
-                    self._write(pending, report)
-                    pending = []
+                pending_chunks += len(chunks)
+                if pending_chunks >= self.batch_chunks:
+                    self._submit(pending, report)
+                    pending, pending_chunks = [], 0
                     bar.set_postfix(chunks=report.chunks)
                     if time.monotonic() - last_save > self.checkpoint_seconds:
                         self.index.save()
                         last_save = time.monotonic()
-            self._write(pending, report)
+            self._submit(pending, report)
+            self._drain(report)
             pending = []
             for source_id in sorted(set(known) - seen):
                 group = groups.get(source_id, source_id)
@@ -146,24 +165,46 @@ class Ingestor:
                     self.index.delete(source_id)
                     report.deleted += 1
         finally:
+            if self._executor is not None:
+                # An interrupted run drops its unwritten batch (a rerun redoes it), as before.
+                self._in_flight = None
+                self._executor.shutdown(wait=True, cancel_futures=True)
+                self._executor = None
             bar.close()
             # Whatever was fully written is kept, even when the run is interrupted.
             self.index.save()
             report.seconds = time.perf_counter() - started
         return report
 
-    def _write(self, pending: list[tuple[DocumentRecord, list[NewChunk], bool]], report: IngestReport) -> None:
+    def _embed(self, pending: Batch) -> np.ndarray:
+        texts = [c.text for _, chunks, _ in pending for c in chunks]
+        return self.embedder.embed_documents(texts, batch_size=self.embed_batch_size)
+
+    def _submit(self, pending: Batch, report: IngestReport) -> None:
+        """Start embedding ``pending``; write the batch before it first (its embedding is done by then)."""
         if not pending:
             return
-        texts = [c.text for _, chunks, _ in pending for c in chunks]
-        vectors = self.embedder.embed_documents(texts, batch_size=self.embed_batch_size)
+        if self._executor is None:
+            self._write(pending, self._embed(pending), report)
+            return
+        future = self._executor.submit(self._embed, pending)
+        self._drain(report)
+        self._in_flight = (pending, future)
+
+    def _drain(self, report: IngestReport) -> None:
+        if self._in_flight is not None:
+            pending, future = self._in_flight
+            self._in_flight = None
+            self._write(pending, future.result(), report)
+
+    def _write(self, pending: Batch, vectors: np.ndarray, report: IngestReport) -> None:
         self.index.upsert([(record, chunks) for record, chunks, _ in pending], vectors)
         for _, _, existed in pending:
             if existed:
                 report.updated += 1
             else:
                 report.added += 1
-        report.chunks += len(texts)
+        report.chunks += len(vectors)
 
 
 def _now() -> str:
