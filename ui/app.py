@@ -30,6 +30,7 @@ with st.sidebar:
     st.header("ragloom")
     documents_tab, model_tab = st.tabs(["Documents", "Model"])
     with model_tab:  # before the index opens: the controls never wait for indexing
+        controls.keep_control_values()
         spec = controls.render_model_choice()
         settings = controls.render_answer_settings()
         problem = controls.validation_message(settings)

@@ -31,6 +31,17 @@ MODEL_SOURCES = ("Bundled model", "Local file or folder", "OpenAI-compatible ser
 LOCAL_BACKENDS = ("llamacpp", "transformers")
 
 
+def keep_control_values() -> None:
+    """Re-own every control's value, so one hidden for a run (another model source, another task) keeps it.
+
+    Streamlit drops the state of widgets not drawn in a run; writing a value back before the widget is
+    drawn makes it session state that persists. Data editors are left out: their state cannot be set.
+    """
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith("ctl_")]:
+        if not key.startswith("ctl_examples_"):
+            st.session_state[key] = st.session_state[key]
+
+
 def render_answer_settings() -> AnswerSettings:
     """Decoding, retrieval, task and examples; the returned settings may still be invalid (checked on use)."""
     with st.expander("Decoding", expanded=True):

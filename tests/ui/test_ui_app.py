@@ -83,6 +83,23 @@ def test_question_gets_a_streamed_answer_with_numbered_sources(index_copy: Path,
     assert at.session_state["messages"] == []
 
 
+def test_an_unanswerable_question_is_refused_plainly(index_copy: Path, recording: RecordingGenerator) -> None:
+    at = start(index_copy, recording)
+    ask(at, "What is the capital of Mongolia?")
+    assert any("Nothing in the documents answers this" in w.value for w in at.main.warning)
+    assert at.session_state["messages"][1]["answer"].refused
+    assert recording.calls == []  # refused before the model was asked: nothing invented
+
+
+def test_control_values_survive_being_hidden(index_copy: Path, recording: RecordingGenerator) -> None:
+    at = start(index_copy, recording)
+    at.sidebar.selectbox(key="ctl_task").set_value("translate").run()
+    at.sidebar.text_input(key="ctl_language").set_value("Italian").run()
+    at.sidebar.selectbox(key="ctl_task").set_value("qa").run()
+    at.sidebar.selectbox(key="ctl_task").set_value("translate").run()
+    assert at.sidebar.text_input(key="ctl_language").value == "Italian"
+
+
 def test_sampling_controls_reach_the_generator(index_copy: Path, recording: RecordingGenerator) -> None:
     at = start(index_copy, recording)
     quick(at, max_new_tokens=12)
