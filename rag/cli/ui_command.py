@@ -44,7 +44,9 @@ def streamlit_command(app: Path, port: int) -> list[str]:
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             "--server.runOnSave", "false", "--server.maxUploadSize", "50",
             "--client.showErrorDetails", "none", "--client.toolbarMode", "minimal",
-            "--theme.base", "light"]
+            "--theme.base", "light",
+            # the app re-owns control values each run so hidden controls keep them (ui/controls.py)
+            "--global.disableWidgetStateDuplicationWarning", "true"]
 
 
 def port_is_free(port: int) -> bool:

@@ -142,6 +142,23 @@ def test_a_missing_model_path_shows_an_error_in_the_chat(index_copy: Path, tmp_p
     assert not any("Traceback" in e for e in shown)
 
 
+def test_a_server_that_is_down_shows_an_error_in_the_chat(index_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.cli.ui_command import free_port
+
+    monkeypatch.setenv("RAGLOOM_BACKEND", "openai")
+    monkeypatch.setenv("RAGLOOM_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")  # nothing listens there
+    monkeypatch.setenv("RAGLOOM_MODEL", "some-model")
+    monkeypatch.setenv("RAGLOOM_TEST_KEY", "sk-test-secret-value")
+    at = start(index_copy)
+    at.sidebar.text_input(key="ctl_api_key_env").set_value("RAGLOOM_TEST_KEY").run()
+    assert any("found in `$RAGLOOM_TEST_KEY`" in c.value for c in at.sidebar.caption)
+    ask(at, "When was the lighthouse built?")
+    shown = errors(at)
+    assert shown and all("Traceback" not in e for e in shown), shown
+    page = " ".join([*shown, *(c.value for c in at.caption), *(m.value for m in at.markdown)])
+    assert "sk-test-secret-value" not in page  # the key is never shown
+
+
 def test_an_upload_is_ingested_searchable_and_deletable(index_copy: Path, recording: RecordingGenerator) -> None:
     at = start(index_copy, recording)
     fact = b"The zephyr kite festival is held in the town of Quorn every April."
