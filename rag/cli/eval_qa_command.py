@@ -58,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--questions", required=True, help="CSV with question,answer columns")
     parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
     parser.add_argument("--json", dest="json_file", help="write summary and per-question results here")
-    parser.add_argument("-k", type=int, default=5, help="passages retrieved per question (default 5)")
+    parser.add_argument("-k", type=int, default=3, help="passages retrieved per question (default 3, as measured)")
     parser.add_argument("--max-new-tokens", type=int, default=32, help="answer length cap (default 32)")
     parser.add_argument("--refusal-threshold", type=float, default=DEFAULT_REFUSAL_THRESHOLD,
                         help=f"refuse below this best cosine score (default {DEFAULT_REFUSAL_THRESHOLD})")
