@@ -1,0 +1,159 @@
+"""ragloom's bench worker (runs in ragloom's own venv): the same task/result protocol as the peers'
+workers in ``bench/peers`` (``python bench/ragloom_worker.py TASK.json RESULT.json``)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+from worker_common import WARM_QUERY, ingest_and_query, percentile, read_json, run  # noqa: E402
+
+ANN_SWEEP = {"hnsw": (16, 32, 64, 128, 256), "ivf": (4, 8, 16, 32, 64, 128)}
+TARGET_RECALL = 0.95
+
+
+def ingest_query(task: dict[str, Any]) -> dict[str, Any]:
+    from rag import RAG, Document
+    from rag.embeddings import create_embedder
+
+    embedder = create_embedder()
+
+    def build(texts: list[str], folder: Path) -> Any:
+        rag = RAG(folder / "ragloom", embedder=embedder)
+        rag.ingest([Document(f"c{i}", t) for i, t in enumerate(texts)], chunk=False)
+        return rag
+
+    def query(rag: Any, text: str, k: int) -> list[int]:
+        return [int(hit.chunk.document_id[1:]) for hit in rag.search(text, k=k)]
+
+    def warm() -> None:
+        embedder.warm_up()
+        embedder.embed_query(WARM_QUERY)
+
+    result = ingest_and_query(task, build, query, warm)
+    if task.get("dump_vectors"):  # real chunk vectors, the seed of the index-only workload's collection
+        rag = RAG(Path(task["folder"]) / "ragloom", embedder=embedder)
+        np.save(task["dump_vectors"], rag.index.vectors_of(rag.index.chunk_ids().tolist()))
+        rag.close()
+    result["embedder"] = f"{type(embedder).__name__}({embedder.name})"
+    return result
+
+
+def index_only(task: dict[str, Any]) -> dict[str, Any]:
+    """Vector index + a real query embedding per query (the chunk-store lookup, ~0.2 ms, is left out)."""
+    import faiss
+
+    from indexes.vectors import VectorIndex
+    from rag.embeddings import create_embedder
+
+    embedder = create_embedder()
+    embedder.warm_up()
+    embedder.embed_query(WARM_QUERY)
+    vectors = np.load(task["vectors"])
+    queries: list[str] = read_json(task["queries"])
+    query_vectors = np.vstack([embedder.embed_query(q) for q in queries])
+    ids = np.arange(len(vectors), dtype=np.int64)
+    result: dict[str, Any] = {"n": len(vectors), "kinds": {}}
+    truth: np.ndarray | None = None
+    for kind in task["kinds"]:
+        started = time.perf_counter()
+        if kind == "ivf":  # not a ragloom index kind (yet): raw FAISS, to size the proposal
+            nlist = int(task.get("ivf_nlist") or max(16, int(4 * np.sqrt(len(vectors)))))
+            quantizer = faiss.IndexFlatIP(vectors.shape[1])
+            index: Any = faiss.IndexIVFFlat(quantizer, vectors.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
+            sample = vectors[np.random.default_rng(0).choice(len(vectors), min(len(vectors), 40 * nlist),
+                                                             replace=False)]
+            index.train(sample)
+            index.add(vectors)
+        else:
+            index = VectorIndex(vectors.shape[1], kind)
+            index.add(ids, vectors)
+        build_seconds = time.perf_counter() - started
+        settings = ANN_SWEEP.get(kind, (None,))
+        sweep = []
+        for setting in settings:
+            found = _search(index, kind, setting, query_vectors)
+            if kind == "flat":
+                truth = found
+            recall = _recall(found, truth) if truth is not None else None
+            latencies = []
+            for text in queries:
+                _forget_queries(embedder)  # the sweep repeats queries: each timing includes embedding
+                start = time.perf_counter()
+                _search(index, kind, setting, embedder.embed_query(text)[None, :])
+                latencies.append((time.perf_counter() - start) * 1000)
+            sweep.append({"setting": setting, "recall_at_10": recall, "query_p50_ms": percentile(latencies, 50),
+                          "query_p95_ms": percentile(latencies, 95)})
+            if recall is not None and recall >= TARGET_RECALL:
+                break  # the fastest setting that reaches the target recall
+        best = sweep[-1]
+        result["kinds"][kind] = {"build_seconds": build_seconds, **best, "sweep": sweep,
+                                 "param": {"hnsw": "ef_search", "ivf": "nprobe"}.get(kind)}
+        del index
+    return result
+
+
+def _forget_queries(embedder: Any) -> None:
+    from rag import embeddings
+
+    embeddings._cached_query.cache_clear()  # the torch embedder's cache
+    getattr(embedder, "_queries", {}).clear()  # the ONNX embedder's
+
+
+def _search(index: Any, kind: str, setting: int | None, queries: np.ndarray) -> np.ndarray:
+    if kind == "ivf":
+        index.nprobe = setting
+        return index.search(queries, 10)[1]
+    if setting is not None:
+        index.ef_search = setting
+    return index.search(queries, 10)[1]
+
+
+def _recall(found: np.ndarray, truth: np.ndarray) -> float:
+    return float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found.tolist(), truth.tolist(), strict=True)]))
+
+
+def ask(task: dict[str, Any]) -> dict[str, Any]:
+    """Time to first token and tokens/s of ``rag.stream`` with ``create_generator()``'s defaults."""
+    from rag import RAG, Document
+    from rag.embeddings import create_embedder
+
+    texts: list[str] = read_json(task["chunks"])[: task.get("ask_chunks", 200)]
+    questions: list[str] = read_json(task["queries"])[: task.get("ask_questions", 3)]
+    try:
+        from rag.generation import create_generator
+
+        generator = create_generator()
+        generator.warm_up()
+    except Exception as exc:  # not installed, model missing: recorded, not fatal
+        return {"ttft_seconds": None, "tokens_per_second": None, "reason": f"{type(exc).__name__}: {exc}"}
+    rag = RAG(Path(task["folder"]) / "ragloom-ask", embedder=create_embedder(), generator=generator)
+    rag.ingest([Document(f"c{i}", t) for i, t in enumerate(texts)], chunk=False)
+    rag.warm_up()
+    first, rates, totals = [], [], []
+    for question in questions:
+        started = time.perf_counter()
+        first_token = None
+        answer = None
+        for piece in rag.stream(question):
+            if isinstance(piece, str):
+                first_token = first_token or time.perf_counter() - started
+            else:
+                answer = piece
+        totals.append(time.perf_counter() - started)
+        first.append(first_token if first_token is not None else totals[-1])
+        if answer is not None:
+            rates.append(answer.timings.tokens_per_second)
+    return {"ttft_seconds": float(np.median(first)), "tokens_per_second": float(np.median(rates)) if rates else None,
+            "total_seconds": float(np.median(totals)), "questions": len(questions), "chunks": len(texts),
+            "generator": type(generator).__name__, "ttft_all": first}
+
+
+if __name__ == "__main__":
+    run({"ingest_query": ingest_query, "index": index_only, "ask": ask})
