@@ -12,8 +12,7 @@ Why these choices (measured on SciFact abstracts against the torch model):
   One scale per output channel lifts it to >= 0.976; leaving the six feed-forward output
   projections and the first and last layers in fp32 (``KEEP_FP32``) gives >= 0.99 with most of the
   speed (the attention score products are never quantised: both their inputs are activations).
-* Batches are formed after sorting by token length, so padding stays small, and each batch is
-  padded only to its own longest text.
+* One text per run (see ``embed_documents``): no padding at all, vectors independent of batch-mates.
 * Threads: one intra-op pool as wide as the machine's cores, no inter-op pool, no spin-waiting
   (spinning steals CPU from the index writer and from other processes on a 2-core machine).
 
@@ -44,8 +43,6 @@ RECIPE = "st-meanpool-l2/opset17/int8-perchannel-keep-ffnout-first-last/v1"
 KEEP_FP32 = ("/output/dense/MatMul", "layer.0/", "layer.5/")
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 QUERY_CACHE = 1024
-# Tokens per padded batch at most: long texts go in smaller batches, so memory stays flat.
-TOKEN_BUDGET = 16384
 
 
 def cache_root() -> Path:
@@ -242,22 +239,17 @@ class OnnxEmbedder:
         return len(self._counter.encode(text, add_special_tokens=False).ids)
 
     def embed_documents(self, texts: Sequence[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        """One text per run: no padding, and a text's vector never depends on its batch-mates.
+
+        Dynamic int8 quantisation scales activations per run, so in a padded batch a text's vector
+        moved by up to ~0.005 cosine with its neighbours; alone it is exactly ``embed_query``'s.
+        Measured on 2 cores, one text per run was also ~1.4x faster than batches of 64 (``batch_size``
+        is accepted for the protocol and ignored).
+        """
         self.warm_up()
-        if not texts:
-            return np.zeros((0, self._dimension), dtype=np.float32)
-        encodings = self._tokenizer.encode_batch(list(texts))
-        ids = [e.ids for e in encodings]
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        out = np.empty((len(ids), self._dimension), dtype=np.float32)
-        start = 0
-        while start < len(order):
-            end = start + 1  # grow the batch while it fits the size and the padded-token budget
-            while end < len(order) and end - start < batch_size and \
-                    len(ids[order[end]]) * (end - start + 1) <= TOKEN_BUDGET:
-                end += 1
-            rows = order[start:end]
-            out[rows] = self._run([ids[i] for i in rows])
-            start = end
+        out = np.empty((len(texts), self._dimension), dtype=np.float32)
+        for row, encoding in enumerate(self._tokenizer.encode_batch(list(texts))):
+            out[row] = self._run(encoding.ids)
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -266,20 +258,16 @@ class OnnxEmbedder:
             self._queries.move_to_end(text)
             return cached
         self.warm_up()
-        vector = self._run([self._tokenizer.encode(text).ids])[0]
+        vector = self._run(self._tokenizer.encode(text).ids)
         vector.flags.writeable = False  # shared by the cache: nobody may change it in place
         self._queries[text] = vector
         if len(self._queries) > QUERY_CACHE:
             self._queries.popitem(last=False)
         return vector
 
-    def _run(self, batch: list[list[int]]) -> np.ndarray:
-        width = max(len(row) for row in batch)
-        input_ids = np.zeros((len(batch), width), dtype=np.int64)
-        mask = np.zeros((len(batch), width), dtype=np.int64)
-        for i, row in enumerate(batch):
-            input_ids[i, : len(row)] = row
-            mask[i, : len(row)] = 1
-        feeds = {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)}
+    def _run(self, ids: list[int]) -> np.ndarray:
+        input_ids = np.asarray([ids], dtype=np.int64)
+        feeds = {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids),
+                 "token_type_ids": np.zeros_like(input_ids)}
         (vectors,) = self._session.run(None, feeds)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        return np.ascontiguousarray(vectors[0], dtype=np.float32)
