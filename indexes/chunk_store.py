@@ -184,23 +184,6 @@ class ChunkStore:
         )
         return [(int(i), float(s)) for i, s in rows]
 
-    def keyword_scores(self, text: str, ids: Sequence[int]) -> dict[int, float]:
-        """BM25 scores of the given chunks for ``text`` (chunks without any query term are absent)."""
-        expression = match_expression(text)
-        if expression is None or not len(ids):
-            return {}
-        found: dict[int, float] = {}
-        ids = [int(i) for i in ids]
-        for start in range(0, len(ids), 900):
-            part = ids[start : start + 900]
-            rows = self._db.execute(
-                f"SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
-                f"AND rowid IN ({', '.join('?' * len(part))})",
-                [expression, *part],
-            )
-            found.update((int(i), float(s)) for i, s in rows)
-        return found
-
     def count_chunks(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
 

@@ -173,13 +173,18 @@ class FaissIndex:
         """Top ``k`` chunks by BM25 (FTS5), filtered before ranking; ``score`` is the BM25 score."""
         if k < 1:
             raise RagloomError(f"k must be at least 1 (got {k})")
-        pairs = self._store.keyword_search(text, k, filter)
-        chunks = self._store.get_chunks(i for i, _ in pairs)
-        return [ScoredChunk(chunk=chunks[i], score=s, rank=r, keyword=s)
-                for r, (i, s) in enumerate(((i, s) for i, s in pairs if i in chunks), start=1)]
+        return self.scored(self._store.keyword_search(text, k, filter), keyword=True)
 
-    def keyword_scores(self, text: str, ids: Sequence[int]) -> dict[int, float]:
-        return self._store.keyword_scores(text, ids)
+    def keyword_matches(self, text: str, limit: int, filter: Filter | None = None) -> list[tuple[int, float]]:
+        """``(chunk id, BM25)`` of up to ``limit`` chunks holding any query term, best first (ids only: cheap)."""
+        return self._store.keyword_search(text, limit, filter)
+
+    def scored(self, pairs: Sequence[tuple[int, float]], keyword: bool = False) -> list[ScoredChunk]:
+        """``ScoredChunk``s for ``(id, score)`` pairs, ranked in the given order."""
+        chunks = self._store.get_chunks(i for i, _ in pairs)
+        found = [(i, s) for i, s in pairs if i in chunks]
+        return [ScoredChunk(chunk=chunks[i], score=s, rank=r, keyword=s if keyword else None)
+                for r, (i, s) in enumerate(found, start=1)]
 
     def dense_scores(self, query: np.ndarray, ids: Sequence[int]) -> np.ndarray:
         """Cosine similarity of ``query`` (a unit vector) to each chunk in ``ids``."""

@@ -1,7 +1,8 @@
 """Ranking chunks for a query: dense (cosine), keyword (BM25), or hybrid (both, fused), optionally MMR.
 
 Hybrid search takes the top candidates of each list, completes the scores (the cosine of keyword-only
-candidates and the BM25 of dense-only candidates are computed, not guessed), and fuses them:
+candidates is computed from their vectors; the BM25 of dense-only candidates comes from one pass over
+all keyword matches, up to ``KEYWORD_DEPTH`` of them, a chunk with no query term scoring 0), and fuses:
 
 - ``convex`` (default): ``alpha * cosine' + (1 - alpha) * bm25'`` where each signal is min-max
   normalised over the candidates, so the fused score lies in [0, 1]: 1 = best on both signals
@@ -24,6 +25,8 @@ from indexes.faiss_index import FaissIndex
 from indexes.filters import Filter
 from rag.errors import ConfigError
 from rag.types import ScoredChunk
+
+KEYWORD_DEPTH = 50_000  # keyword matches read per hybrid query to complete BM25 scores
 
 
 class RetrievalMode(StrEnum):
@@ -93,19 +96,17 @@ class Retriever:
     def _hybrid(self, text: str, vector: np.ndarray, k: int, filter: Filter | None) -> list[ScoredChunk]:
         n = max(k, self.settings.candidates)
         dense = self.index.search(vector[None, :], n, filter)[0]
-        keyword = self.index.keyword_search(text, n, filter)
-        if not keyword:
+        matches = self.index.keyword_matches(text, max(n, KEYWORD_DEPTH), filter)
+        if not matches:
             return dense[:k]
+        keyword = self.index.scored(matches[:n], keyword=True)
         chunks = {h.chunk.id: h.chunk for h in (*dense, *keyword)}
         ids = list(chunks)
         cosine = {h.chunk.id: h.score for h in dense}
         missing = [i for i in ids if i not in cosine]
         if missing:
             cosine.update(zip(missing, self.index.dense_scores(vector, missing).tolist(), strict=True))
-        bm25 = {h.chunk.id: h.score for h in keyword}
-        absent = [i for i in ids if i not in bm25]
-        if absent:
-            bm25.update(self.index.keyword_scores(text, absent))
+        bm25 = dict(matches)
         if self.settings.fusion is Fusion.RRF:
             fused = {i: 0.0 for i in ids}
             for ranked in (dense, keyword):
