@@ -29,8 +29,10 @@ def ingest_query(task: dict[str, Any]) -> dict[str, Any]:
         rag.ingest([Document(f"c{i}", t) for i, t in enumerate(texts)], chunk=False)
         return rag
 
+    mode = task.get("ragloom_mode", "dense")  # dense = the peers' cosine top-k; ragloom's default is hybrid
+
     def query(rag: Any, text: str, k: int) -> list[int]:
-        return [int(hit.chunk.document_id[1:]) for hit in rag.search(text, k=k)]
+        return [int(hit.chunk.document_id[1:]) for hit in rag.search(text, k=k, mode=mode)]
 
     def warm() -> None:
         embedder.warm_up()
@@ -42,6 +44,7 @@ def ingest_query(task: dict[str, Any]) -> dict[str, Any]:
         np.save(task["dump_vectors"], rag.index.vectors_of(rag.index.chunk_ids().tolist()))
         rag.close()
     result["embedder"] = f"{type(embedder).__name__}({embedder.name})"
+    result["retrieval_mode"] = mode
     return result
 
 
