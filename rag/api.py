@@ -238,6 +238,11 @@ class RAG:
         self._tools[tool.name] = tool
         return tool
 
+    @property
+    def tools(self) -> dict[str, ApiTool]:
+        """Registered live tools by name."""
+        return dict(self._tools)
+
     def _tool_context(self, question: str, tools: Sequence[str | ApiTool]) -> tuple[list[Document], list[str]]:
         """Documents from each tool; a tool that fails becomes a note, and the answer goes on without it."""
         from connectors.tools import ToolError

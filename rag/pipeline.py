@@ -153,13 +153,14 @@ class Answerer:
         if query != req.question:
             notes.append(f"retrieval query rewritten from the conversation: {query!r}")
         retrieved = self.search(query, req.k, req.filter) if req.k else []
-        best = max((c.score for c in retrieved), default=None)
+        # The threshold is a cosine similarity: hybrid and keyword scores are on other scales.
+        best = max((c.cosine if c.cosine is not None else c.score for c in retrieved), default=None)
         if req.min_score is not None:
             retrieved = [c for c in retrieved if c.score >= req.min_score]
         retrieve_seconds = time.perf_counter() - started
 
         if self._should_refuse(req, retrieved, best):
-            notes.append(f"best retrieval score {best if best is None else round(best, 3)} is below the "
+            notes.append(f"best cosine similarity {best if best is None else round(best, 3)} is below the "
                          f"refusal threshold {self.refusal_threshold}; the model was not called")
             answer = Answer(REFUSAL_TEXT, refused=True, notes=tuple(notes), query=query, task=req.spec.name,
                             timings=Timings(retrieve_seconds, 0.0, time.perf_counter() - started, 0.0))

@@ -33,6 +33,11 @@ def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
     sampling.add_argument("--seed", type=int, help="fixed seed to reproduce a sampled answer")
     sampling.add_argument("--max-new-tokens", type=int, default=256, help="answer length cap (default 256)")
     sampling.add_argument("--repetition-penalty", type=float, help="> 1 discourages repeats (1.0 = off)")
+    tools = parser.add_argument_group("live API tools")
+    tools.add_argument("--tool", action="append", default=[], metavar="SPEC",
+                       help="consult this HTTP JSON tool (YAML/TOML spec) for every question; repeatable")
+    tools.add_argument("--allow-private-tools", action="store_true",
+                       help="let tools reach private or loopback addresses (refused by default)")
     model = parser.add_argument_group("model")
     model.add_argument("--backend", help="llamacpp (default), transformers or openai (default: setting backend)")
     model.add_argument("--model", help="bundled model name, local path, or model on an openai server")
@@ -49,14 +54,18 @@ def sampling_from_args(args: argparse.Namespace) -> SamplingParams:
 
 
 def open_answering_rag(args: argparse.Namespace) -> Any:
-    """The index from ``--index`` (or settings), answering with ``--backend/--model`` (or settings)."""
+    """The index from ``--index`` (or settings), answering with ``--backend/--model`` (or settings),
+    with every ``--tool`` registered."""
     from rag.api import RAG
 
     settings = settings_from(args).with_(backend=args.backend, model=args.model)
-    return RAG.open(args.index or settings.index, settings=settings)
+    rag = RAG.open(args.index or settings.index, settings=settings)
+    for spec in args.tool:
+        rag.add_tool(spec, allow_private=args.allow_private_tools)
+    return rag
 
 
-def ask_options(args: argparse.Namespace) -> dict[str, Any]:
+def ask_options(args: argparse.Namespace, rag: Any) -> dict[str, Any]:
     if args.task == "translate" and not args.language:
         raise ConfigError("--task translate needs --language")
     if args.k is not None and args.k < 0:
@@ -67,6 +76,7 @@ def ask_options(args: argparse.Namespace) -> dict[str, Any]:
         "k": args.k,
         "target_language": args.language,
         "min_score": args.min_score,
+        "tools": list(rag.tools),
     }
 
 
@@ -103,8 +113,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    options = ask_options(args)
     rag = open_answering_rag(args)
+    options = ask_options(args, rag)
     if args.json:
         answer = rag.ask(args.question, **options)
         json.dump(answer.to_dict(), sys.stdout, ensure_ascii=False, indent=2)

@@ -23,8 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    options = ask_options(args)
     rag = open_answering_rag(args)
+    options = ask_options(args, rag)
     history: list[Message] = []
     print("ragloom chat: ask a question; /clear forgets the conversation, /exit quits.")
     while True:
