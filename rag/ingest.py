@@ -150,7 +150,8 @@ class Ingestor:
                 if pending_chunks >= self.batch_chunks:
                     self._submit(pending, report)
                     pending, pending_chunks = [], 0
-                    bar.set_postfix(chunks=report.chunks)
+                    rate = report.chunks / max(time.perf_counter() - started, 1e-9)
+                    bar.set_postfix_str(f"{report.chunks} chunks, {rate:.0f} chunks/s")
                     if time.monotonic() - last_save > self.checkpoint_seconds:
                         self.index.save()
                         last_save = time.monotonic()
