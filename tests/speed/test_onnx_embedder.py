@@ -47,7 +47,7 @@ def test_query_equals_document_and_is_cached_read_only(onnx_embedder) -> None:
 def test_tokens_and_sizes_match_torch(onnx_embedder, torch_embedder, sentences) -> None:
     assert onnx_embedder.dimension == torch_embedder.dimension == 384
     assert onnx_embedder.max_tokens == torch_embedder.max_tokens
-    long_text = " ".join(sentences)  # longer than the model's window: counting must not truncate
+    long_text = " ".join(sentences * 12)  # longer than the model's window: counting must not truncate
     for text in [*sentences[:10], long_text]:
         assert onnx_embedder.count_tokens(text) == torch_embedder.count_tokens(text)
     assert onnx_embedder.count_tokens(long_text) > onnx_embedder.max_tokens
