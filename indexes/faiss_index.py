@@ -138,15 +138,6 @@ class FaissIndex:
         self.manifest["counts"] = {"documents": self._store.count_documents(), "chunks": self._store.count_chunks()}
         write_json_atomic(self.folder / MANIFEST_NAME, self.manifest)
 
-    def rollback(self) -> None:
-        """Forget unsaved changes (reloads the last saved vectors)."""
-        if not self._store.dirty:
-            return
-        self._store.rollback()
-        name = self._store.get_setting("vectors_file")
-        self._vectors = VectorIndex.read(self.folder / str(name), self._vectors.dimension, self._vectors.kind,
-                                         self._store.tombstones())
-
     def close(self) -> None:
         self._store.close()  # unsaved changes are rolled back, never half-written
         if self._lock_fd is not None:

@@ -196,9 +196,6 @@ class RAG:
             "chunking": manifest.get("chunking", {}),
         }
 
-    def chunks(self, ids: Sequence[int]) -> list[Any]:
-        return self.index.get(ids)
-
     # -- answering -----------------------------------------------------------------------------
     @property
     def generator(self) -> Generator:
