@@ -1,7 +1,7 @@
 """LangChain: ``HuggingFaceEmbeddings`` (sentence-transformers) + the ``FAISS`` vector store.
 
 Ingest = ``FAISS.from_texts`` + ``save_local``. The index is never loaded back (``load_local``
-needs ``allow_dangerous_deserialization``: its docstore is a pickle).
+would need its unsafe-deserialisation opt-in: its docstore is a pickle).
 """
 
 from __future__ import annotations
