@@ -263,11 +263,15 @@ class RAG:
 
     def ask(self, question: str, *, tools: Sequence[str | ApiTool] = (), **options: Any) -> Answer:
         """Answer from the index (and live ``tools``): options are ``Answerer.ask``'s (task, sampling, k, ...)."""
-        return _final(self._stream(question, None, tools, options))
+        from rag.pipeline import final_answer
+
+        return final_answer(self._stream(question, None, tools, options))
 
     def chat(self, messages: Sequence[Message], *, tools: Sequence[str | ApiTool] = (), **options: Any) -> Answer:
         """Answer the last user message; a follow-up becomes a standalone search query using the history."""
-        return _final(self._stream(messages[-1]["content"] if messages else "", messages, tools, options))
+        from rag.pipeline import final_answer
+
+        return final_answer(self._stream(messages[-1]["content"] if messages else "", messages, tools, options))
 
     def stream_chat(self, messages: Sequence[Message], *, tools: Sequence[str | ApiTool] = (),
                     **options: Any) -> Any:
@@ -299,8 +303,3 @@ class RAG:
         from rag.langchain_retriever import RagloomRetriever
 
         return RagloomRetriever(rag=self, k=k, filter=dict(filter) if filter else None, min_score=min_score)
-
-
-def _final(pieces: Iterable[Any]) -> Answer:
-    *_, answer = pieces  # text pieces first, the Answer last
-    return answer

@@ -92,7 +92,7 @@ class Answerer:
         """Answer ``question`` (a request, for non-QA tasks) from the retrieved sources."""
         req = self._request(question, task, sampling, k, filter, examples, target_language, min_score,
                             extra_context, ())
-        return _last(self._run(req, stream=False))
+        return final_answer(self._run(req, stream=False))
 
     def stream(self, question: str, task: str = "qa", sampling: SamplingParams | None = None, k: int | None = None,
                filter: dict[str, Any] | None = None, examples: Sequence[ExampleLike] | None = None,
@@ -108,7 +108,7 @@ class Answerer:
              examples: Sequence[ExampleLike] | None = None, target_language: str | None = None,
              min_score: float | None = None, extra_context: Sequence[Document] | None = None) -> Answer:
         """Answer the last user message of a conversation; a follow-up is rewritten into a standalone query."""
-        return _last(self.stream_chat(messages, task, sampling, k, filter, examples, target_language, min_score,
+        return final_answer(self.stream_chat(messages, task, sampling, k, filter, examples, target_language, min_score,
                                       extra_context, _stream=False))
 
     def stream_chat(self, messages: Sequence[Message], task: str = "qa", sampling: SamplingParams | None = None,
@@ -247,7 +247,8 @@ def _merge(first: Generation, second: Generation) -> Generation:
                       first.first_token_seconds, first.total_seconds + second.total_seconds)
 
 
-def _last(items: Iterator[str | Answer]) -> Answer:
+def final_answer(items: Iterator[str | Answer]) -> Answer:
+    """The ``Answer`` that closes a stream of text pieces."""
     result = None
     for item in items:
         result = item

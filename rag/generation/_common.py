@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from rag.errors import ConfigError
@@ -25,6 +25,22 @@ def check_messages(messages: Sequence[Message]) -> list[dict[str, str]]:
             raise ConfigError(f"message {index} content must be a string (got {type(content).__name__})")
         checked.append({"role": role, "content": content})
     return checked
+
+
+def check_fits(prompt_tokens: int, max_new_tokens: int, context_window: int) -> None:
+    """Fail clearly when the prompt plus the answer budget cannot fit the model's window."""
+    if prompt_tokens + max_new_tokens > context_window:
+        raise ConfigError(
+            f"prompt ({prompt_tokens} tokens) plus max_new_tokens ({max_new_tokens}) "
+            f"exceed the context window ({context_window})"
+        )
+
+
+def final_generation(pieces: Iterator[str | Generation]) -> Generation:
+    """Run a stream to its end and return its closing ``Generation`` (``generate`` from ``stream``)."""
+    *_, final = pieces
+    assert isinstance(final, Generation)
+    return final
 
 
 class StopScanner:

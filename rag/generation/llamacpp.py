@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from rag.errors import BackendMissingError, ConfigError
-from rag.generation._common import StopScanner, Timer, check_messages
+from rag.generation._common import StopScanner, Timer, check_fits, check_messages, final_generation
 from rag.generation.base import Generation, Message
 from rag.generation.models import BUNDLED_MODELS, bundled_name, resolve_model
 from rag.generation.sampling import SamplingParams
@@ -192,20 +192,14 @@ class LlamaCppGenerator:
         return len(self.prompt_tokens(messages))
 
     def generate(self, messages: Sequence[Message], sampling: SamplingParams) -> Generation:
-        *_, final = self.stream(messages, sampling)
-        assert isinstance(final, Generation)
-        return final
+        return final_generation(self.stream(messages, sampling))
 
     def stream(self, messages: Sequence[Message], sampling: SamplingParams) -> Iterator[str | Generation]:
         if self.vocab_only:
             raise ConfigError("this LlamaCppGenerator was built with vocab_only=True")
         timer = Timer()
         prompt = self.prompt_tokens(messages)
-        if len(prompt) + sampling.max_new_tokens > self.context_window:
-            raise ConfigError(
-                f"prompt ({len(prompt)} tokens) plus max_new_tokens ({sampling.max_new_tokens}) "
-                f"exceed the context window ({self.context_window})"
-            )
+        check_fits(len(prompt), sampling.max_new_tokens, self.context_window)
         llm = self._llama
         scanner = StopScanner(sampling.stop)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")

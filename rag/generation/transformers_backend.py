@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import BackendMissingError, ConfigError
-from rag.generation._common import StopScanner, Timer, check_messages
+from rag.generation._common import StopScanner, Timer, check_fits, check_messages, final_generation
 from rag.generation.base import Generation, Message
 from rag.generation.models import BUNDLED_MODELS, bundled_name, cache_dir, resolve_model
 from rag.generation.sampling import SamplingParams
@@ -177,20 +177,14 @@ class TransformersGenerator:
         return len(self.prompt_ids(messages))
 
     def generate(self, messages: Sequence[Message], sampling: SamplingParams) -> Generation:
-        *_, final = self.stream(messages, sampling)
-        assert isinstance(final, Generation)
-        return final
+        return final_generation(self.stream(messages, sampling))
 
     def stream(self, messages: Sequence[Message], sampling: SamplingParams) -> Iterator[str | Generation]:
         if self.tokenizer_only:
             raise ConfigError("this TransformersGenerator was built with tokenizer_only=True")
         timer = Timer()
         ids = self.prompt_ids(messages)
-        if len(ids) + sampling.max_new_tokens > self.context_window:
-            raise ConfigError(
-                f"prompt ({len(ids)} tokens) plus max_new_tokens ({sampling.max_new_tokens}) "
-                f"exceed the context window ({self.context_window})"
-            )
+        check_fits(len(ids), sampling.max_new_tokens, self.context_window)
         stop_event = threading.Event()
         streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
         outcome: dict[str, Any] = {}
