@@ -26,7 +26,7 @@ from indexes.chunk_store import ChunkStore, DocumentRecord, NewChunk
 from indexes.filters import Filter
 from indexes.manifest import MANIFEST_NAME, check_embedder, new_manifest, read_manifest
 from indexes.vectors import VectorIndex
-from rag.errors import IndexCorruptError, RagloomError
+from rag.errors import ConfigError, IndexCorruptError, RagloomError
 from rag.types import Chunk, ScoredChunk
 
 STORE_NAME = "chunks.sqlite"
@@ -78,6 +78,14 @@ class FaissIndex:
         vectors = VectorIndex.read(folder / vectors_file, manifest["embedder"]["dimension"],
                                    manifest["vector_index"]["kind"], store.tombstones())
         return cls(folder, manifest, store, vectors)
+
+    def tune(self, ef_search: int | None = None, nprobe: int | None = None) -> None:
+        """Search effort of the approximate kinds (ignored by flat): recall against speed."""
+        for name, value in (("ef_search", ef_search), ("nprobe", nprobe)):
+            if value is not None:
+                if value < 1:
+                    raise ConfigError(f"{name} must be at least 1, got {value}")
+                setattr(self._vectors, name, int(value))
 
     # -- writing -------------------------------------------------------------------------------
     def _acquire_lock(self) -> None:

@@ -62,6 +62,7 @@ class RAG:
         self._tools: dict[str, ApiTool] = {}
         if manifest is not None:
             self._index = FaissIndex.open(self.path, embedder=self.embedder.name)
+            self._index.tune(ef_search=self.settings.ef_search, nprobe=self.settings.nprobe)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], **kwargs: Any) -> RAG:
@@ -101,6 +102,7 @@ class RAG:
                                         overlap_tokens=self.settings.overlap_tokens)
             self._index = FaissIndex.create(self.path, self.embedder.name, self.embedder.dimension,
                                             kind=self.settings.index_kind, chunking=chunking.as_dict())
+            self._index.tune(ef_search=self.settings.ef_search, nprobe=self.settings.nprobe)
         elif self._index.manifest["embedder"]["dimension"] != self.embedder.dimension:
             raise RagloomError(f"index {self.path} holds {self._index.manifest['embedder']['dimension']}-dim "
                                f"vectors but embedder {self.embedder.name} makes {self.embedder.dimension}")

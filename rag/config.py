@@ -25,7 +25,9 @@ CONFIG_FILE = "ragloom.toml"
 class Settings:
     index: str = ".ragloom/index"  # index folder used when no --index is given
     embedder: str = "all-MiniLM-L6-v2"  # bundled model name or a local sentence-transformers folder
-    index_kind: str = "flat"  # "flat" (exact) or "hnsw" (approximate, for large collections)
+    index_kind: str = "flat"  # "flat" (exact), or "hnsw" / "ivf" (approximate, for large collections)
+    ef_search: int = 128  # hnsw: candidates explored per query (higher = better recall, slower)
+    nprobe: int = 32  # ivf: lists scanned per query (higher = better recall, slower)
     chunk_tokens: int = 200
     overlap_tokens: int = 32
     embed_batch_size: int = 64
