@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install chat test lint bench eval clean
+.PHONY: install chat test lint bench bench-formats eval clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# ragloom vs LangChain ingesting a folder of mixed files (bench/mixed_formats.py)
+bench-formats: install
+	$(BIN)/python bench/mixed_formats.py
 
 clean:
 	rm -rf $(VENV) .ragloom

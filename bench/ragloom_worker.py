@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
-from worker_common import WARM_QUERY, ingest_and_query, percentile, read_json, run  # noqa: E402
+from worker_common import WARM_QUERY, ingest_and_query, peak_rss_mb, percentile, read_json, run  # noqa: E402
 
 ANN_SWEEP = {"hnsw": (16, 32, 64, 128, 256), "ivf": (4, 8, 16, 32, 64, 128)}
 TARGET_RECALL = 0.95
@@ -46,6 +47,49 @@ def ingest_query(task: dict[str, Any]) -> dict[str, Any]:
     result["embedder"] = f"{type(embedder).__name__}({embedder.name})"
     result["retrieval_mode"] = mode
     return result
+
+
+def ingest_folder(task: dict[str, Any]) -> dict[str, Any]:
+    """``RAG(folder).ingest([corpus])`` on a folder of mixed files (bench/mixed_formats.py), then the queries.
+
+    The embedder is loaded and warmed first, as in ``ingest_query``: the timing is reading, parsing,
+    chunking, embedding, indexing and saving. Hits come back as chunk texts; the caller maps them to
+    their source abstract the same way for every system.
+    """
+    from rag import RAG
+    from rag.embeddings import create_embedder
+
+    embedder = create_embedder()
+    embedder.warm_up()
+    embedder.embed_query(WARM_QUERY)
+    rss_loaded = peak_rss_mb()
+    started = time.perf_counter()
+    rag = RAG(Path(task["folder"]) / "ragloom", embedder=embedder)
+    report = rag.ingest([task["corpus"]])
+    ingest_seconds = time.perf_counter() - started
+    rss_ingest = peak_rss_mb()
+    mode = task.get("ragloom_mode", "dense")  # dense = LangChain's FAISS cosine top-k
+    queries: list[str] = read_json(task["queries"])
+    rag.search(WARM_QUERY, k=task["k"], mode=mode)
+    tops, latencies = [], []
+    for text in queries:
+        start = time.perf_counter()
+        hits = rag.search(text, k=task["k"], mode=mode)
+        latencies.append((time.perf_counter() - start) * 1000)
+        tops.append([hit.chunk.text for hit in hits])
+    records = rag.documents()
+    files = {str(r.metadata.get("source", r.source_id)) for r in records}
+    by_format = dict(Counter(Path(file).suffix.lstrip(".") for file in files))
+    failures: dict[str, list[dict[str, str]]] = {}
+    for error in report.errors:  # skipped files and parts, by the file's suffix
+        suffix = Path(error["source"].split("#", 1)[0]).suffix.lstrip(".") or "(none)"
+        failures.setdefault(suffix, []).append(error)
+    rag.close()
+    return {"ingest_seconds": ingest_seconds, "files": len(files), "files_by_format": by_format,
+            "documents": len(records), "chunks": report.chunks, "failures": failures, "tops": tops,
+            "query_p50_ms": percentile(latencies, 50),
+            "rss_models_loaded_mb": rss_loaded, "peak_rss_ingest_mb": rss_ingest,
+            "embedder": f"{type(embedder).__name__}({embedder.name})", "retrieval_mode": mode}
 
 
 def index_only(task: dict[str, Any]) -> dict[str, Any]:
@@ -159,4 +203,4 @@ def ask(task: dict[str, Any]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    run({"ingest_query": ingest_query, "index": index_only, "ask": ask})
+    run({"ingest_query": ingest_query, "ingest_folder": ingest_folder, "index": index_only, "ask": ask})
