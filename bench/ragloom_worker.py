@@ -94,8 +94,6 @@ def ingest_folder(task: dict[str, Any]) -> dict[str, Any]:
 
 def index_only(task: dict[str, Any]) -> dict[str, Any]:
     """Vector index + a real query embedding per query (the chunk-store lookup, ~0.2 ms, is left out)."""
-    import faiss
-
     from indexes.vectors import VectorIndex
     from rag.embeddings import create_embedder
 
@@ -110,17 +108,8 @@ def index_only(task: dict[str, Any]) -> dict[str, Any]:
     truth: np.ndarray | None = None
     for kind in task["kinds"]:
         started = time.perf_counter()
-        if kind == "ivf":  # not a ragloom index kind (yet): raw FAISS, to size the proposal
-            nlist = int(task.get("ivf_nlist") or max(16, int(4 * np.sqrt(len(vectors)))))
-            quantizer = faiss.IndexFlatIP(vectors.shape[1])
-            index: Any = faiss.IndexIVFFlat(quantizer, vectors.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
-            sample = vectors[np.random.default_rng(0).choice(len(vectors), min(len(vectors), 40 * nlist),
-                                                             replace=False)]
-            index.train(sample)
-            index.add(vectors)
-        else:
-            index = VectorIndex(vectors.shape[1], kind)
-            index.add(ids, vectors)
+        index = VectorIndex(vectors.shape[1], kind)
+        index.add(ids, vectors)
         build_seconds = time.perf_counter() - started
         settings = ANN_SWEEP.get(kind, (None,))
         sweep = []
@@ -154,11 +143,8 @@ def _forget_queries(embedder: Any) -> None:
 
 
 def _search(index: Any, kind: str, setting: int | None, queries: np.ndarray) -> np.ndarray:
-    if kind == "ivf":
-        index.nprobe = setting
-        return index.search(queries, 10)[1]
     if setting is not None:
-        index.ef_search = setting
+        setattr(index, "nprobe" if kind == "ivf" else "ef_search", setting)
     return index.search(queries, 10)[1]
 
 
@@ -167,12 +153,23 @@ def _recall(found: np.ndarray, truth: np.ndarray) -> float:
 
 
 def ask(task: dict[str, Any]) -> dict[str, Any]:
-    """Time to first token and tokens/s of ``rag.stream`` with ``create_generator()``'s defaults."""
+    """Time to first token and tokens/s of ``rag.stream`` with ``create_generator()``'s defaults.
+
+    Real questions with their answers in the index: rag-mini-wikipedia's first questions (about
+    Lincoln) over the passages that mention Lincoln plus a few hundred others, so every timed
+    question goes through the model (a refused question would time the refusal, not the model).
+    """
+    import csv
+
     from rag import RAG, Document
     from rag.embeddings import create_embedder
 
-    texts: list[str] = read_json(task["chunks"])[: task.get("ask_chunks", 200)]
-    questions: list[str] = read_json(task["queries"])[: task.get("ask_questions", 3)]
+    folder = Path(task["qa_data"])
+    with open(folder / "passages.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    passages = [r for n, r in enumerate(rows) if "Lincoln" in r["passage"] or n < task.get("ask_passages", 300)]
+    with open(folder / "questions.csv", encoding="utf-8") as handle:
+        questions = [r["question"] for r in csv.DictReader(handle)][: task.get("ask_questions", 5)]
     try:
         from rag.generation import create_generator
 
@@ -181,9 +178,10 @@ def ask(task: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # not installed, model missing: recorded, not fatal
         return {"ttft_seconds": None, "tokens_per_second": None, "reason": f"{type(exc).__name__}: {exc}"}
     rag = RAG(Path(task["folder"]) / "ragloom-ask", embedder=create_embedder(), generator=generator)
-    rag.ingest([Document(f"c{i}", t) for i, t in enumerate(texts)], chunk=False)
+    rag.ingest([Document(r["id"], r["passage"]) for r in passages])
     rag.warm_up()
-    first, rates, totals = [], [], []
+    rag.ask("Who was Abraham Lincoln?")  # warm: loads the model and caches the system prompt and examples
+    first, rates, totals, refused = [], [], [], 0
     for question in questions:
         started = time.perf_counter()
         first_token = None
@@ -194,12 +192,16 @@ def ask(task: dict[str, Any]) -> dict[str, Any]:
             else:
                 answer = piece
         totals.append(time.perf_counter() - started)
+        if answer is None or answer.refused:
+            refused += 1
+            continue
         first.append(first_token if first_token is not None else totals[-1])
-        if answer is not None:
-            rates.append(answer.timings.tokens_per_second)
-    return {"ttft_seconds": float(np.median(first)), "tokens_per_second": float(np.median(rates)) if rates else None,
-            "total_seconds": float(np.median(totals)), "questions": len(questions), "chunks": len(texts),
-            "generator": type(generator).__name__, "ttft_all": first}
+        rates.append(answer.timings.tokens_per_second)
+    if not first:
+        return {"ttft_seconds": None, "tokens_per_second": None, "reason": "every question was refused"}
+    return {"ttft_seconds": float(np.median(first)), "tokens_per_second": float(np.median(rates)),
+            "total_seconds": float(np.median(totals)), "questions": len(questions), "refused": refused,
+            "passages": len(passages), "generator": generator.name, "ttft_all": first}
 
 
 if __name__ == "__main__":

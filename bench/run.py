@@ -8,7 +8,7 @@ Workloads (each run of each system is a fresh worker process; peers run in ``ben
  2. the SciFact test queries one at a time on that index, embedding included (p50/p95, queries/s);
  3. index only: synthetic collections of 100k and 1M vectors, exact and approximate search, recall@10
     of the approximate index against exact, one-query latency with a real query embedding;
- 4. ``rag.stream`` with the default generator: time to first token and tokens/s.
+ 4. ``rag.stream`` with the default generator on rag-mini-wikipedia questions: time to first token, tokens/s.
 Runs alternate between systems (the order rotates each run); the table shows medians and the ratio
 of each peer's median to ragloom's. Results: ``bench/results/run-<time>.json`` and ``latest.json``.
 """
@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from bench import data  # noqa: E402
-from bench.common import median, print_table, write_results  # noqa: E402
+from bench.common import SHARED, median, print_table, write_results  # noqa: E402
 from bench.peers_env import ensure_peers_venv  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
@@ -149,7 +149,7 @@ def main() -> None:
     parser.add_argument("--hnsw-max", type=int, default=1_000_000, help="skip HNSW above this size (build time)")
     parser.add_argument("--index-peer-max", type=int, default=1_000_000,
                         help="index-only workload for LangChain up to this size")
-    parser.add_argument("--ask-questions", type=int, default=3, help="questions timed in the ask workload")
+    parser.add_argument("--ask-questions", type=int, default=5, help="questions timed in the ask workload")
     parser.add_argument("--real-docs", type=int, help="abstracts for ragloom's one-query latency on a real "
                         "~10k-chunk index (default: all 5,183, about 12k chunks; --quick: skipped; 0 skips)")
     parser.add_argument("--skip-index", action="store_true")
@@ -194,7 +194,8 @@ def main() -> None:
             print(f"real index: {count} chunks, query p50 {real.get('query_p50_ms')} ms", file=sys.stderr)
         ingest["ragloom_real_index"] = real
         ask = {} if args.skip_ask else worker("ragloom", {**common, "workload": "ask", "folder": str(work),
-                                                         "ask_questions": args.ask_questions}, work,
+                                                         "ask_questions": args.ask_questions,
+                                                         "qa_data": str(SHARED / "rag-mini-wikipedia")}, work,
                                               peers_python)
     report(ingest, index, ask, raw, chunk_count, query_count, runs, load_before, sizes)
 
