@@ -27,6 +27,7 @@ from rag.config import Settings, load_settings
 from rag.embeddings import Embedder, create_embedder
 from rag.errors import RagloomError
 from rag.ingest import Ingestor, IngestReport, SyncMode
+from rag.prompts.focus import SourceFocus
 from rag.retrieval import RetrievalMode, RetrievalSettings, Retriever, documents_only
 from rag.types import Document, ScoredChunk
 
@@ -225,8 +226,13 @@ class RAG:
             from rag.pipeline import Answerer
 
             self._answerer = Answerer(lambda query, k, filter: self.search(query, k=k, filter=filter),
-                                      self.generator, k=self.settings.k)
+                                      self.generator, k=self.settings.answer_k, focus=self.source_focus())
         return self._answerer
+
+    def source_focus(self, max_tokens: int | None = None) -> SourceFocus | None:
+        """What shortens QA sources to their relevant sentences (``None`` when ``focus_tokens`` is 0)."""
+        tokens = self.settings.focus_tokens if max_tokens is None else max_tokens
+        return SourceFocus(self.embedder, self.embedder.count_tokens, tokens) if tokens > 0 else None
 
     def add_tool(self, tool: ApiTool | str | os.PathLike[str], *, allow_private: bool = False) -> ApiTool:
         """Register a live HTTP JSON tool (an ``ApiTool`` or a spec file) to consult at question time."""

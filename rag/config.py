@@ -31,13 +31,15 @@ class Settings:
     chunk_tokens: int = 200
     overlap_tokens: int = 32
     embed_batch_size: int = 64
-    k: int = 5
+    k: int = 5  # search results
+    answer_k: int = 2  # sources in an answer's prompt: on 2 CPU cores each costs ~1 s of prompt reading
     min_score: float | None = None  # drop results whose cosine similarity is below this
     retrieval_mode: str = "hybrid"  # dense | keyword | hybrid (see rag.retrieval)
     fusion: str = "convex"  # hybrid fusion: convex (normalised score mix) | rrf (reciprocal rank)
     fusion_alpha: float = 0.5  # weight of the dense signal in convex fusion
     rrf_k: int = 60
     candidates: int = 100  # per-list candidates before hybrid fusion or MMR
+    focus_tokens: int = 64  # QA: sources longer than this keep their most relevant sentences; 0 = off
     mmr_lambda: float = 0.5  # MMR: 1 = relevance only, 0 = diversity only
     backend: str = "llamacpp"  # generator backend: llamacpp | transformers | openai
     model: str | None = None  # bundled model name, a local path, or a model name on an OpenAI server

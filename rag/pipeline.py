@@ -13,7 +13,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rag.answer import EXTRA_CONTEXT_KEY, Answer, Timings, resolve_citations, strip_citations
@@ -28,6 +28,8 @@ from rag.prompts.tasks import TaskSpec, get_task
 from rag.types import Chunk, Document, ScoredChunk
 
 SearchFn = Callable[[str, int, "dict[str, Any] | None"], list[ScoredChunk]]
+FocusFn = Callable[[str, Sequence[ScoredChunk]], list[ScoredChunk]]
+FOCUSED_TASKS = ("qa",)  # short extractive answers; summaries and extraction need the whole text
 
 # Calibrated on all-MiniLM-L6-v2 cosine over the rag-mini-wikipedia passages: the best passage of
 # the 918 on-topic questions scores >= 0.277 (1st percentile 0.367, median 0.68), while 40 varied
@@ -75,8 +77,11 @@ class Answerer:
         k: int = 5,
         sampling: SamplingParams | None = None,
         rewrite_followups: bool = True,
+        focus: FocusFn | None = None,
     ) -> None:
+        """``focus`` shortens sources to what matters for the question (``rag.prompts.focus``) for QA."""
         self.search = search
+        self.focus = focus
         self.generator = generator
         self.refusal_threshold = refusal_threshold
         self.k = k
@@ -169,9 +174,14 @@ class Answerer:
             yield answer
             return
 
-        prompt = build_prompt(req.spec, req.question, [*req.extra, *retrieved], generator=self.generator,
+        sources = [*req.extra, *retrieved]
+        shown = self.focus(query, sources) if self.focus is not None and req.spec.name in FOCUSED_TASKS else sources
+        prompt = build_prompt(req.spec, req.question, shown, generator=self.generator,
                               max_new_tokens=req.sampling.max_new_tokens, examples=req.examples,
                               history=req.history, target_language=req.target_language)
+        if shown is not sources:  # the answer cites the whole chunks; the messages show what the model read
+            prompt = replace(prompt, sources=tuple(sources[: len(prompt.sources)]),
+                             dropped=tuple(sources[len(prompt.sources):]))
         notes += prompt.notes
         data: Any = None
         if req.spec.name == "extract":

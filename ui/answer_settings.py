@@ -29,7 +29,7 @@ class AnswerSettings:
     top_p: float = 0.95
     max_new_tokens: int = 256
     seed: int | None = None
-    k: int = 5
+    k: int = 2  # the library's answer_k default
     min_score: float = 0.0
     task: str = "qa"
     target_language: str = ""

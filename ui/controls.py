@@ -56,7 +56,7 @@ def render_answer_settings() -> AnswerSettings:
         seed_text = st.text_input("Seed (empty = random)", "", key="ctl_seed", disabled=greedy,
                                   help="A fixed seed reproduces a sampled answer with the same model.")
     with st.expander("Retrieval and task", expanded=False):
-        k = st.slider("Sources to retrieve (k)", 1, 20, 5, 1, key="ctl_k")
+        k = st.slider("Sources to retrieve (k)", 1, 20, 2, 1, key="ctl_k")
         min_score = st.slider("Minimum cosine score", 0.0, 1.0, 0.0, 0.01, key="ctl_min_score")
         task = st.selectbox("Task", UI_TASKS, key="ctl_task")
         language = ""

@@ -23,7 +23,7 @@ def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
     add_index_argument(parser)
     parser.add_argument("--task", choices=sorted(TASKS), default="qa", help="what to do with the sources")
     parser.add_argument("--language", help="target language for --task translate")
-    parser.add_argument("-k", type=int, default=None, help="sources to retrieve (default: setting k, 5)")
+    parser.add_argument("-k", type=int, default=None, help="sources to retrieve (default: setting answer_k, 2)")
     parser.add_argument("--min-score", type=float, default=None, help="drop sources below this cosine score")
     sampling = parser.add_argument_group("sampling (greedy unless a sampling option is given)")
     sampling.add_argument("--greedy", action="store_true", help="always take the most likely token")

@@ -58,7 +58,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--questions", required=True, help="CSV with question,answer columns")
     parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
     parser.add_argument("--json", dest="json_file", help="write summary and per-question results here")
-    parser.add_argument("-k", type=int, default=3, help="passages retrieved per question (default 3, as measured)")
+    parser.add_argument("-k", type=int, default=None,
+                        help="passages retrieved per question (default: setting answer_k, 2)")
+    parser.add_argument("--focus-tokens", type=int, default=None,
+                        help="cap each source at its most relevant sentences, in tokens (default: setting "
+                        "focus_tokens, 64; 0 = whole sources)")
     parser.add_argument("--max-new-tokens", type=int, default=32, help="answer length cap (default 32)")
     parser.add_argument("--refusal-threshold", type=float, default=DEFAULT_REFUSAL_THRESHOLD,
                         help=f"refuse below this best cosine score (default {DEFAULT_REFUSAL_THRESHOLD})")
@@ -99,17 +103,21 @@ def run(args: argparse.Namespace) -> int:
         def search(query: str, k: int, filter: dict[str, Any] | None) -> list:
             return rag.search(query, k=k, filter=filter)
 
-        answerer = Answerer(search, generator, refusal_threshold=args.refusal_threshold, k=args.k, sampling=sampling)
+        focus = rag.source_focus(args.focus_tokens)
+        k = settings.answer_k if args.k is None else args.k
+        answerer = Answerer(search, generator, refusal_threshold=args.refusal_threshold, k=k, sampling=sampling,
+                            focus=focus)
         summary, results = run_qa_eval(
             answerer.ask, items, progress=lambda it: tqdm(it, desc="questions", unit="q", file=sys.stderr)
         )
-    settings = {"k": args.k, "max_new_tokens": args.max_new_tokens, "refusal_threshold": args.refusal_threshold,
+    run_settings = {"k": k, "focus_tokens": focus.max_tokens if focus else 0,
+                "max_new_tokens": args.max_new_tokens, "refusal_threshold": args.refusal_threshold,
                 "backend": settings.backend, "model": settings.model or "default", "generator": generator.name,
                 "index_seconds": index_seconds}
     for key, value in summary.items():
         shown = "n/a" if value is None else (f"{value:.3f}" if isinstance(value, float) else value)
         print(f"{key:28} {shown}")
     if args.json_file:
-        payload = {**summary, "settings": settings, "results": results_as_dicts(results)}
+        payload = {**summary, "settings": run_settings, "results": results_as_dicts(results)}
         Path(args.json_file).write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -37,11 +37,13 @@ _CURIE = (
 )
 
 BUNDLED: dict[str, tuple[Example, ...]] = {
-    # One span answer, one "no", one "yes" that needs the second source: terse, always cited.
+    # One span answer, two "no" (a wrong place, a near-miss date), one "yes" that needs the second
+    # source: terse, always cited. Small models lean to "yes"; the near miss teaches checking details.
     "qa": (
         Example("How tall is the Eiffel Tower?", "330 metres [1]", _EIFFEL[:1]),
-        Example("Was Marie Curie born in Paris?", "no [1]", _CURIE[:1]),
         Example("Did Curie win a Nobel Prize in Chemistry?", "yes [2]", _CURIE),
+        Example("Was Marie Curie born in Paris?", "no [1]", _CURIE[:1]),
+        Example("Was the Eiffel Tower completed in 1899?", "no [1]", _EIFFEL[:1]),
     ),
     "summarize": (
         Example(

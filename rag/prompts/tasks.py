@@ -35,7 +35,8 @@ TASKS: dict[str, TaskSpec] = {
         "qa",
         "You answer questions using only the numbered sources. "
         "Reply with the shortest exact answer, usually a few words copied from the source, not a sentence. "
-        "For a yes/no question reply only yes or no. "
+        "For a yes/no question reply only yes or no, checking every detail of the question (names, "
+        "numbers, dates) against the sources: any detail that differs makes the answer no. "
         f"{_CITE} If the sources do not contain the answer, reply: I don't know. {DATA_RULE}",
         "Question",
         grounded=True,

@@ -1,0 +1,62 @@
+"""Source focus: long QA sources keep their most relevant sentences; the answer still cites whole chunks."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.errors import ConfigError
+from rag.pipeline import Answerer
+from rag.prompts.focus import SourceFocus, split_sentences
+
+from .conftest import scored
+
+LIGHTHOUSE = (
+    "The Harrow Point lighthouse stands on a granite headland above the harbour. "
+    "Its keepers kept a daily log of ships, storms and supplies for over a century. "
+    "The tower was painted white with a single red band in the 1920s. "
+    "The lighthouse was built in 1871 by the engineer Margaret Dunlop. "
+    "Visitors can climb its 112 steps in the summer months. "
+    "A small museum in the keeper's cottage shows the original lens."
+)
+
+
+def test_split_sentences_keeps_quotes_and_paragraphs() -> None:
+    text = 'He said "stop." Then he left. In 1832 he ran! Did he win? (Yes.) Mr Lee agreed.\n\nA new paragraph'
+    assert split_sentences(text) == ['He said "stop."', "Then he left.", "In 1832 he ran!", "Did he win?", "(Yes.)",
+                                     "Mr Lee agreed.", "A new paragraph"]
+
+
+def test_long_source_keeps_the_answer_sentence_in_order_within_the_cap(embedder) -> None:
+    focus = SourceFocus(embedder, embedder.count_tokens, max_tokens=24)
+    chunk = scored(1, LIGHTHOUSE, 0.8)
+    (focused,) = focus("Who built the lighthouse, and in which year?", [chunk])
+    text = focused.chunk.text
+    assert "built in 1871 by the engineer Margaret Dunlop" in text
+    assert embedder.count_tokens(text.replace("…", "")) <= 24 + 2
+    assert text.startswith("…")  # the first sentence was left out, and the gap is marked
+    kept = [s for s in split_sentences(LIGHTHOUSE) if s in text]
+    assert kept and [text.index(s) for s in kept] == sorted(text.index(s) for s in kept)  # original order
+    assert focused.chunk.id == chunk.chunk.id and focused.score == chunk.score
+
+
+def test_short_sources_pass_unchanged(embedder) -> None:
+    focus = SourceFocus(embedder, embedder.count_tokens, max_tokens=64)
+    chunk = scored(2, "The Nile is about 6,650 km long.", 0.7)
+    assert focus("How long is the Nile?", [chunk]) == [chunk]
+
+
+def test_focus_tokens_must_be_sensible(embedder) -> None:
+    with pytest.raises(ConfigError, match="focus_tokens"):
+        SourceFocus(embedder, embedder.count_tokens, max_tokens=3)
+
+
+def test_qa_prompt_holds_the_focused_text_and_the_answer_cites_the_whole_chunk(embedder, scripted) -> None:
+    chunk = scored(1, LIGHTHOUSE, 0.8)
+    generator = scripted(["1871 [1]", "Summary [1]"])
+    answerer = Answerer(lambda q, k, f: [chunk], generator, focus=SourceFocus(embedder, embedder.count_tokens, 32))
+    answer = answerer.ask("When was the Harrow Point lighthouse built?")
+    prompt_text = answer.messages[-1]["content"]
+    assert "Margaret Dunlop" in prompt_text and "original lens" not in prompt_text
+    assert answer.sources == (chunk,) and answer.citations[0].source == chunk  # the whole chunk, not the excerpt
+    summary = answerer.ask("Summarise the lighthouse's history", task="summarize")
+    assert "original lens" in summary.messages[-1]["content"]  # only QA is focused
