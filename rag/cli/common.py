@@ -16,7 +16,8 @@ def add_index_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    return load_settings(getattr(args, "config", None))
+    """Settings from file and environment, then the command's own flags on top."""
+    return load_settings(getattr(args, "config", None)).with_(index_kind=getattr(args, "index_kind", None))
 
 
 def open_rag(args: argparse.Namespace, must_exist: bool = True) -> RAG:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from connectors import options as connector_options
+from indexes.vectors import KINDS
 from rag.cli.common import add_index_argument, open_rag, print_json
 from rag.errors import RagloomError
 from rag.ingest import SyncMode
@@ -22,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sync", choices=[m.value for m in SyncMode], default=SyncMode.ADD.value,
                         help="add: add new and update changed (default); full: also delete documents not seen")
     parser.add_argument("--no-chunk", action="store_true", help="one chunk per document (for evaluation)")
+    parser.add_argument("--index-kind", choices=KINDS, help="vector index of a new index: flat (exact, the "
+                        "default), hnsw or ivf (approximate, for hundreds of thousands of chunks and more)")
     parser.add_argument("--json", action="store_true", help="print the run report as one JSON object")
     parser.add_argument("--strict", action="store_true", help="exit non-zero if any source was skipped or failed")
     connector_options.add_arguments(parser)
@@ -37,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
         if "://" not in path and not Path(path).exists():
             raise RagloomError(f"no such file or folder: {path}")
     with open_rag(args, must_exist=False) as rag:
+        if args.index_kind and rag.exists and rag.info()["index_kind"] != args.index_kind:
+            raise RagloomError(f"index {rag.path} is {rag.info()['index_kind']}; --index-kind only applies when "
+                               "creating an index (ingest into a new --index to change it)")
         report = rag.ingest(args.paths, sync=args.sync, chunk=not args.no_chunk, options=options,
                             progress=not args.json and sys.stderr.isatty())
     if args.json:

@@ -84,12 +84,13 @@ def test_reingest_reports_unchanged(indexed: tuple[Path, Path]) -> None:
         (["search", "x", "--index", "{index}", "--filter", "==="], "cannot read filter"),
         (["search", "x", "--index", "{index}", "-k", "0"], "k must be at least 1"),
         (["ingest", "--index", "{tmp}/i"], "nothing to ingest"),
+        (["ingest", "{docs}", "--index", "{index}", "--index-kind", "ivf"], "--index-kind only applies when creating"),
     ],
 )
 def test_user_mistakes_give_one_line_errors(indexed: tuple[Path, Path], tmp_path: Path, args: list[str],
                                             message: str) -> None:
-    _, index = indexed
-    args = [a.format(tmp=tmp_path, index=index) for a in args]
+    docs, index = indexed
+    args = [a.format(tmp=tmp_path, index=index, docs=docs) for a in args]
     result = ragloom(*args)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
@@ -107,6 +108,16 @@ def test_settings_from_file_and_environment(indexed: tuple[Path, Path], tmp_path
     (tmp_path / "ragloom.toml").write_text('colour = "blue"\n')
     result = ragloom("info", cwd=tmp_path)
     assert result.returncode == 2 and "unknown setting(s)" in result.stderr
+
+
+def test_index_kind_is_chosen_when_the_index_is_created(indexed: tuple[Path, Path], tmp_path: Path) -> None:
+    docs, _ = indexed
+    result = ragloom("ingest", str(docs), "--index", str(tmp_path / "i"), "--index-kind", "ivf", "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(ragloom("info", "--index", str(tmp_path / "i"), "--json").stdout)
+    assert info["index_kind"] == "ivf"
+    hits = json.loads(ragloom("search", "molten rock", "--index", str(tmp_path / "i"), "--json").stdout)
+    assert "Lava" in hits[0]["text"]  # a small ivf index searches exactly until it has enough vectors to train
 
 
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
