@@ -1,6 +1,6 @@
 """ragloom vs LangChain, LlamaIndex and txtai on one machine, same data, same all-MiniLM-L6-v2 weights.
 
-    python bench/run.py            # the full bench (tens of minutes on 2 cores)
+    python bench/run.py            # the full bench (~50 min on 2 cores; what `make bench` runs)
     python bench/run.py --quick    # a smoke run: small sizes, one run each
 
 Workloads (each run of each system is a fresh worker process; peers run in ``bench/.peers-venv``):
@@ -142,16 +142,19 @@ def main() -> None:
     parser.add_argument("--docs", type=int, help="SciFact abstracts to ingest (default all 5,183)")
     parser.add_argument("--queries", type=int, help="test queries timed (default 300)")
     parser.add_argument("--runs", type=int, help="alternating ingest runs per system (default 3)")
-    parser.add_argument("--peer-runs", type=int, help="runs for LlamaIndex and txtai (default: --runs)")
+    parser.add_argument("--peer-runs", type=int, default=1,
+                        help="runs for LlamaIndex and txtai (default 1: each takes ~6 min on all of SciFact)")
     parser.add_argument("--peers", default=",".join(PEERS), help="comma-separated peers (default all); '' for none")
     parser.add_argument("--sizes", help="index-only collection sizes (default 100000,1000000)")
     parser.add_argument("--kinds", default="flat,hnsw,ivf", help="index kinds for the index-only workload")
-    parser.add_argument("--hnsw-max", type=int, default=1_000_000, help="skip HNSW above this size (build time)")
-    parser.add_argument("--index-peer-max", type=int, default=1_000_000,
+    parser.add_argument("--hnsw-max", type=int, default=100_000,
+                        help="skip HNSW above this size (default 100k: building it for 1M takes over 10 min)")
+    parser.add_argument("--index-peer-max", type=int, default=100_000,
                         help="index-only workload for LangChain up to this size")
     parser.add_argument("--ask-questions", type=int, default=5, help="questions timed in the ask workload")
-    parser.add_argument("--real-docs", type=int, help="abstracts for ragloom's one-query latency on a real "
-                        "~10k-chunk index (default: all 5,183, about 12k chunks; --quick: skipped; 0 skips)")
+    parser.add_argument("--real-docs", type=int, help="abstracts for an extra ragloom-only one-query latency "
+                        "run on a real index (-1 = all 5,183; default 0 = skipped: the ingest workload "
+                        "already measures all systems on its index)")
     parser.add_argument("--skip-index", action="store_true")
     parser.add_argument("--skip-ask", action="store_true")
     args = parser.parse_args()
@@ -181,7 +184,7 @@ def main() -> None:
         if not args.skip_index and (work / "base-vectors.npy").exists():
             kinds = {n: [k for k in args.kinds.split(",") if k != "hnsw" or n <= args.hnsw_max] for n in sizes}
             index = index_only(sizes, kinds, common, work, peers_python, peers, args.index_peer_max)
-        real_docs = args.real_docs if args.real_docs is not None else (0 if args.quick else -1)
+        real_docs = args.real_docs if args.real_docs is not None else 0
         real: dict[str, Any] = {}
         if real_docs != 0:  # ragloom alone: the peers' query latency is measured on the shared workload above
             count = data.make_chunks(None if real_docs < 0 else real_docs, work / "chunks-real.json")
