@@ -40,9 +40,10 @@ def run(args: argparse.Namespace) -> int:
         if "://" not in path and not Path(path).exists():
             raise RagloomError(f"no such file or folder: {path}")
     with open_rag(args, must_exist=False) as rag:
-        if args.index_kind and rag.exists and rag.info()["index_kind"] != args.index_kind:
-            raise RagloomError(f"index {rag.path} is {rag.info()['index_kind']}; --index-kind only applies when "
-                               "creating an index (ingest into a new --index to change it)")
+        existing = rag.info()["index_kind"] if args.index_kind and rag.exists else None
+        if existing and existing != args.index_kind:
+            raise RagloomError(f"index {rag.path} is {existing}; --index-kind only applies when creating an index "
+                               "(ingest into a new --index to change it)")
         report = rag.ingest(args.paths, sync=args.sync, chunk=not args.no_chunk, options=options,
                             progress=not args.json and sys.stderr.isatty())
     if args.json:

@@ -44,7 +44,7 @@ def content_words(text: str) -> set[str]:
 class SourceFocus:
     """Shorten sources to their sentences most relevant to a question (see the module docstring)."""
 
-    def __init__(self, embedder: Embedder, count_tokens: Callable[[str], int], max_tokens: int = 96) -> None:
+    def __init__(self, embedder: Embedder, count_tokens: Callable[[str], int], max_tokens: int = 64) -> None:
         if max_tokens < 8:
             raise ConfigError(f"focus_tokens must be 0 (off) or at least 8 (got {max_tokens})")
         self.embedder = embedder
