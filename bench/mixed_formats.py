@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from bench.common import median, print_table, write_results  # noqa: E402
 from bench.mixed_corpus import SourceMap, choose, write_corpus  # noqa: E402
 from bench.peers_env import ensure_peers_venv  # noqa: E402
 from bench.run import BATCH, worker  # noqa: E402
+from rag.evaluation.retrieval import ndcg_at, recall_at  # noqa: E402
 
 SYSTEMS = ("ragloom", "langchain")
 K = 10
@@ -107,8 +107,8 @@ def summarise(raw: dict[str, list[dict[str, Any]]], sources: SourceMap,
                                        for f, errors in first["failures"].items()},
             # top-10 chunks whose words match no abstract: page furniture (nav bars, headers) in the index
             "unmapped_hit_share": sum(u for _, u in ranked) / max(1, hits),
-            "ndcg_at_10": _mean([ndcg(r, set(rel), K) for r, rel in judged]),
-            "recall_at_10": _mean([len(set(r) & set(rel)) / len(rel) for r, rel in judged]),
+            "ndcg_at_10": _mean([ndcg_at(r, dict.fromkeys(rel, 1), K) for r, rel in judged]),
+            "recall_at_10": _mean([recall_at(r, dict.fromkeys(rel, 1), K) for r, rel in judged]),
             "judged_queries": len(judged),
             "embedder": first.get("embedder"),
             "phases_seconds": first.get("phases_seconds"),
@@ -126,13 +126,6 @@ def summarise(raw: dict[str, list[dict[str, Any]]], sources: SourceMap,
             entry["top10_doc_overlap_mean"] = _mean([len(set(a) & set(b)) / max(1, len(a), len(b)) for a, b in pairs])
             entry["top1_agreement_with_ragloom"] = _mean([float(a[:1] == b[:1]) for a, b in pairs])
     return summary
-
-
-def ndcg(ranked: list[str], relevant: set[str], k: int) -> float:
-    """Binary-relevance nDCG@k at document level."""
-    dcg = sum(1 / math.log2(i + 2) for i, doc in enumerate(ranked[:k]) if doc in relevant)
-    ideal = sum(1 / math.log2(i + 2) for i in range(min(k, len(relevant))))
-    return dcg / ideal if ideal else 0.0
 
 
 def _mean(values: list[float]) -> float | None:
