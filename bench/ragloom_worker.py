@@ -159,17 +159,15 @@ def ask(task: dict[str, Any]) -> dict[str, Any]:
     Lincoln) over the passages that mention Lincoln plus a few hundred others, so every timed
     question goes through the model (a refused question would time the refusal, not the model).
     """
-    import csv
-
-    from rag import RAG, Document
+    from rag import RAG
+    from rag.cli.eval_qa_command import read_passages
     from rag.embeddings import create_embedder
+    from rag.evaluation.qa import read_questions
 
     folder = Path(task["qa_data"])
-    with open(folder / "passages.csv", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    passages = [r for n, r in enumerate(rows) if "Lincoln" in r["passage"] or n < task.get("ask_passages", 300)]
-    with open(folder / "questions.csv", encoding="utf-8") as handle:
-        questions = [r["question"] for r in csv.DictReader(handle)][: task.get("ask_questions", 5)]
+    passages = [d for n, d in enumerate(read_passages(folder / "passages.csv"))
+                if "Lincoln" in d.text or n < task.get("ask_passages", 300)]
+    questions = [item.question for item in read_questions(folder / "questions.csv", task.get("ask_questions", 5))]
     try:
         from rag.generation import create_generator
 
@@ -178,7 +176,7 @@ def ask(task: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # not installed, model missing: recorded, not fatal
         return {"ttft_seconds": None, "tokens_per_second": None, "reason": f"{type(exc).__name__}: {exc}"}
     rag = RAG(Path(task["folder"]) / "ragloom-ask", embedder=create_embedder(), generator=generator)
-    rag.ingest([Document(r["id"], r["passage"]) for r in passages])
+    rag.ingest(passages)
     rag.warm_up()
     rag.ask("Who was Abraham Lincoln?")  # warm: loads the model and caches the system prompt and examples
     first, rates, totals, refused = [], [], [], 0
