@@ -232,7 +232,7 @@ class RAG:
     def source_focus(self, max_tokens: int | None = None) -> SourceFocus | None:
         """What shortens QA sources to their relevant sentences (``None`` when ``focus_tokens`` is 0)."""
         tokens = self.settings.focus_tokens if max_tokens is None else max_tokens
-        return SourceFocus(self.embedder, self.embedder.count_tokens, tokens) if tokens > 0 else None
+        return SourceFocus(self.embedder, tokens) if tokens > 0 else None
 
     def add_tool(self, tool: ApiTool | str | os.PathLike[str], *, allow_private: bool = False) -> ApiTool:
         """Register a live HTTP JSON tool (an ``ApiTool`` or a spec file) to consult at question time."""

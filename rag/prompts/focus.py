@@ -12,7 +12,7 @@ a short sentence in ~2 ms.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -44,11 +44,11 @@ def content_words(text: str) -> set[str]:
 class SourceFocus:
     """Shorten sources to their sentences most relevant to a question (see the module docstring)."""
 
-    def __init__(self, embedder: Embedder, count_tokens: Callable[[str], int], max_tokens: int = 64) -> None:
+    def __init__(self, embedder: Embedder, max_tokens: int = 64) -> None:
         if max_tokens < 8:
             raise ConfigError(f"focus_tokens must be 0 (off) or at least 8 (got {max_tokens})")
         self.embedder = embedder
-        self.count_tokens = count_tokens
+        self.count_tokens = embedder.count_tokens  # the embedder's tokens: a cap, not the exact prompt budget
         self.max_tokens = max_tokens
 
     def __call__(self, question: str, chunks: Sequence[ScoredChunk]) -> list[ScoredChunk]:

@@ -27,7 +27,7 @@ def test_split_sentences_keeps_quotes_and_paragraphs() -> None:
 
 
 def test_long_source_keeps_the_answer_sentence_in_order_within_the_cap(embedder) -> None:
-    focus = SourceFocus(embedder, embedder.count_tokens, max_tokens=24)
+    focus = SourceFocus(embedder, max_tokens=24)
     chunk = scored(1, LIGHTHOUSE, 0.8)
     (focused,) = focus("Who built the lighthouse, and in which year?", [chunk])
     text = focused.chunk.text
@@ -40,20 +40,20 @@ def test_long_source_keeps_the_answer_sentence_in_order_within_the_cap(embedder)
 
 
 def test_short_sources_pass_unchanged(embedder) -> None:
-    focus = SourceFocus(embedder, embedder.count_tokens, max_tokens=64)
+    focus = SourceFocus(embedder, max_tokens=64)
     chunk = scored(2, "The Nile is about 6,650 km long.", 0.7)
     assert focus("How long is the Nile?", [chunk]) == [chunk]
 
 
 def test_focus_tokens_must_be_sensible(embedder) -> None:
     with pytest.raises(ConfigError, match="focus_tokens"):
-        SourceFocus(embedder, embedder.count_tokens, max_tokens=3)
+        SourceFocus(embedder, max_tokens=3)
 
 
 def test_qa_prompt_holds_the_focused_text_and_the_answer_cites_the_whole_chunk(embedder, scripted) -> None:
     chunk = scored(1, LIGHTHOUSE, 0.8)
     generator = scripted(["1871 [1]", "Summary [1]"])
-    answerer = Answerer(lambda q, k, f: [chunk], generator, focus=SourceFocus(embedder, embedder.count_tokens, 32))
+    answerer = Answerer(lambda q, k, f: [chunk], generator, focus=SourceFocus(embedder, 32))
     answer = answerer.ask("When was the Harrow Point lighthouse built?")
     prompt_text = answer.messages[-1]["content"]
     assert "Margaret Dunlop" in prompt_text and "original lens" not in prompt_text
