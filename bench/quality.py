@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from bench.common import RESULTS, SHARED  # noqa: E402
-from rag.embeddings import Embedder, SentenceTransformerEmbedder  # noqa: E402
+from rag.core.protocols import Embedder  # noqa: E402
+from rag.embeddings import SentenceTransformerEmbedder
 from rag.evaluation.beir import load_beir  # noqa: E402
 from rag.evaluation.retrieval import score_rankings  # noqa: E402
 from rag.onnx_embedder import OnnxEmbedder  # noqa: E402

@@ -18,19 +18,14 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-# base and options first, and neither imports rag: rag.api imports these two from a half-initialised
-# ``connectors`` when ``import connectors`` comes first
-# isort: off
-from connectors.base import Connector
-from connectors.options import ConnectorOptions
-
-# isort: on
 from connectors.api import ApiConnector
 from connectors.files import FileConnector
 from connectors.langchain import LangChainConnector, from_langchain, is_langchain_loader
+from connectors.options import ConnectorOptions
 from connectors.tools import ApiTool, ToolError, load_tool
 from connectors.web import WebConnector
-from rag.types import Document, Skipped
+from rag.core.protocols import Connector
+from rag.core.types import Document, Skipped
 
 __all__ = [
     "ApiConnector", "ApiTool", "Connector", "ConnectorOptions", "FileConnector", "LangChainConnector",

@@ -22,8 +22,8 @@ from connectors.dotted import get_path
 from connectors.http import Fetched, RateLimiter, fetch_with_retries
 from connectors.netguard import redact_url
 from connectors.options import ConnectorOptions
-from rag.errors import ConnectorError
-from rag.types import Document, Skipped
+from rag.core.errors import ConnectorError
+from rag.core.types import Document, Skipped
 
 log = logging.getLogger("ragloom.connectors.api")
 

@@ -37,8 +37,8 @@ import yaml
 from connectors.dotted import TemplateError, as_scalar, as_text, get_path, render, template_fields
 from connectors.formats.json_records import record_text
 from connectors.netguard import redact_url
-from rag.errors import ConnectorError
-from rag.types import Document, Skipped
+from rag.core.errors import ConnectorError
+from rag.core.types import Document, Skipped
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _SUBST = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from connectors.formats import FileInfo, FormatError, reader_for
 from connectors.options import ConnectorOptions
-from rag.types import Document, Skipped
+from rag.core.types import Document, Skipped
 
 
 class FileConnector:

@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from connectors.netguard import check_url, redact_url
-from rag.errors import ConnectorError
+from rag.core.errors import ConnectorError
 
 log = logging.getLogger("ragloom.connectors.http")
 _REDIRECTS = (301, 302, 303, 307, 308)

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from connectors.dotted import as_scalar
-from rag.errors import ConnectorError
-from rag.types import Document, Skipped
+from rag.core.errors import ConnectorError
+from rag.core.types import Document, Skipped
 
 
 class LangChainConnector:

@@ -12,7 +12,7 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-from rag.errors import ConnectorError
+from rag.core.errors import ConnectorError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

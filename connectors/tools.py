@@ -17,8 +17,8 @@ import httpx
 from connectors.api_spec import ApiSpec, load_spec, record_document, substitute
 from connectors.dotted import get_path
 from connectors.http import fetch_with_retries
-from rag.errors import ConnectorError
-from rag.types import Document
+from rag.core.errors import ConnectorError
+from rag.core.types import Document
 
 _TOOL_DEFAULTS = {"timeout": 5.0, "max_retries": 0, "backoff": 0.2, "max_response_mb": 2}
 

@@ -21,8 +21,8 @@ from connectors.formats.html import extract_html
 from connectors.http import Fetched, fetch
 from connectors.netguard import check_url, redact_url
 from connectors.options import ConnectorOptions
-from rag.errors import ConnectorError
-from rag.types import Document, Skipped
+from rag.core.errors import ConnectorError
+from rag.core.types import Document, Skipped
 
 _HTML_TYPES = {"text/html", "application/xhtml+xml"}
 _USER_AGENT = "ragloom/0.1 (+https://github.com/ragloom)"

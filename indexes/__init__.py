@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from indexes.base import Index
-from indexes.chunk_store import DocumentRecord, NewChunk
 from indexes.faiss_index import FaissIndex
-from indexes.filters import Filter, compile_filter, parse_cli_filters
+from indexes.filters import compile_filter, parse_cli_filters
 from indexes.vectors import KINDS
+from rag.core.protocols import Index
+from rag.core.types import DocumentRecord, Filter, NewChunk
 
 __all__ = ["KINDS", "DocumentRecord", "FaissIndex", "Filter", "Index", "NewChunk", "compile_filter",
            "parse_cli_filters"]

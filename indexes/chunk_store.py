@@ -9,16 +9,15 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from indexes.filters import Filter, compile_filter
+from indexes.filters import compile_filter
 from indexes.keyword import FTS_SCHEMA, match_expression
-from rag.errors import IndexCorruptError
-from rag.types import Chunk
+from rag.core.errors import IndexCorruptError
+from rag.core.types import Chunk, DocumentRecord, Filter, NewChunk
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -43,25 +42,6 @@ CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-@dataclass(frozen=True)
-class DocumentRecord:
-    """What the index remembers of an ingested document (for sync and listing)."""
-
-    source_id: str
-    content_hash: str
-    metadata: dict[str, Any]
-    chunk_count: int
-    ingested_at: str
-
-
-@dataclass(frozen=True)
-class NewChunk:
-    """A chunk before it has an id."""
-
-    text: str
-    start: int
-    end: int
-    metadata: dict[str, Any]
 
 
 class ChunkStore:

@@ -22,12 +22,11 @@ from typing import Any
 import numpy as np
 
 from indexes.atomic import fsync_dir, write_atomic, write_json_atomic
-from indexes.chunk_store import ChunkStore, DocumentRecord, NewChunk
-from indexes.filters import Filter
+from indexes.chunk_store import ChunkStore
 from indexes.manifest import MANIFEST_NAME, check_embedder, new_manifest, read_manifest
 from indexes.vectors import VectorIndex
-from rag.errors import ConfigError, IndexCorruptError, RagloomError
-from rag.types import Chunk, ScoredChunk
+from rag.core.errors import ConfigError, IndexCorruptError, RagloomError
+from rag.core.types import Chunk, DocumentRecord, Filter, NewChunk, ScoredChunk
 
 STORE_NAME = "chunks.sqlite"
 

@@ -11,9 +11,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from rag.errors import FilterError
-
-Filter = Mapping[str, Any]
+from rag.core.errors import FilterError
+from rag.core.types import Filter
 
 _COMPARISONS = {"$eq": "=", "$ne": "!=", "$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 _COLUMNS = {"document_id": "document_id"}  # keys that live in a column, not in the metadata JSON

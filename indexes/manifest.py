@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rag.errors import IndexCorruptError, IndexMismatchError
+from rag.core.errors import IndexCorruptError, IndexMismatchError
 
 FORMAT = "ragloom-index"
 FORMAT_VERSION = 1

@@ -20,7 +20,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from rag.errors import ConfigError, IndexCorruptError
+from rag.core.errors import ConfigError, IndexCorruptError
 
 KINDS = ("flat", "hnsw", "ivf")
 HNSW_M = 32

@@ -2,7 +2,7 @@
 
     from rag import RAG
 
-The public names load lazily, so importing a small module (``rag.types``, ``rag.errors``)
+The public names load lazily, so importing a small module (``rag.core``)
 never pulls in the models, FAISS or the index backends.
 """
 
@@ -17,17 +17,17 @@ _EXPORTS = {
     "RAG": "rag.api",
     "IngestReport": "rag.ingest",
     "SyncMode": "rag.ingest",
-    "Chunk": "rag.types",
-    "Document": "rag.types",
-    "ScoredChunk": "rag.types",
-    "Skipped": "rag.types",
+    "Chunk": "rag.core.types",
+    "Document": "rag.core.types",
+    "ScoredChunk": "rag.core.types",
+    "Skipped": "rag.core.types",
 }
 __all__ = ["RAG", "Chunk", "Document", "IngestReport", "ScoredChunk", "Skipped", "SyncMode"]
 
 if TYPE_CHECKING:
     from rag.api import RAG
+    from rag.core.types import Chunk, Document, ScoredChunk, Skipped
     from rag.ingest import IngestReport, SyncMode
-    from rag.types import Chunk, Document, ScoredChunk, Skipped
 
 
 def __getattr__(name: str) -> Any:

@@ -17,24 +17,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import connectors
-from connectors import Connector, ConnectorOptions
-from indexes.chunk_store import DocumentRecord
+from connectors import ConnectorOptions
 from indexes.faiss_index import FaissIndex
-from indexes.filters import Filter
 from indexes.manifest import MANIFEST_NAME, read_manifest
 from rag.chunking import Chunker, ChunkingSettings
 from rag.config import Settings, load_settings
-from rag.embeddings import Embedder, create_embedder
-from rag.errors import RagloomError
+from rag.core.errors import RagloomError
+from rag.core.protocols import Connector, Embedder
+from rag.core.types import Document, DocumentRecord, Filter, ScoredChunk
+from rag.embeddings import create_embedder
 from rag.ingest import Ingestor, IngestReport, SyncMode
 from rag.prompts.focus import SourceFocus
 from rag.retrieval import RetrievalMode, RetrievalSettings, Retriever, documents_only
-from rag.types import Document, ScoredChunk
 
 if TYPE_CHECKING:
     from connectors.tools import ApiTool
-    from rag.answer import Answer
-    from rag.generation.base import Generator, Message
+    from rag.core.answer import Answer
+    from rag.core.protocols import Generator
+    from rag.core.types import Message
     from rag.pipeline import Answerer
 
 Source = str | os.PathLike[str] | Document | Connector

@@ -11,9 +11,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from indexes.chunk_store import NewChunk
-from rag.errors import ConfigError
-from rag.types import Document
+from rag.core.errors import ConfigError
+from rag.core.types import Document, NewChunk
 
 
 @dataclass(frozen=True)

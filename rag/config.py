@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from rag.errors import ConfigError
+from rag.core.errors import ConfigError
 
 CONFIG_FILE = "ragloom.toml"
 

@@ -20,34 +20,17 @@ import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
-from rag.errors import ConfigError
+from rag.core.errors import ConfigError
+from rag.core.protocols import Embedder
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 BACKENDS = ("auto", "onnx", "torch")
 BACKEND_ENV = "RAGLOOM_EMBEDDER_BACKEND"
 
-
-@runtime_checkable
-class Embedder(Protocol):
-    name: str
-
-    @property
-    def dimension(self) -> int: ...
-
-    @property
-    def max_tokens(self) -> int: ...
-
-    def warm_up(self) -> None: ...
-
-    def embed_documents(self, texts: Sequence[str], batch_size: int = 64, progress: bool = False) -> np.ndarray: ...
-
-    def embed_query(self, text: str) -> np.ndarray: ...
-
-    def count_tokens(self, text: str) -> int: ...
 
 
 def bundled_model_path() -> Path:

@@ -28,12 +28,11 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from indexes.chunk_store import DocumentRecord, NewChunk
 from indexes.faiss_index import FaissIndex
 from rag.chunking import Chunker
-from rag.embeddings import Embedder
-from rag.errors import ConfigError
-from rag.types import Document, Skipped
+from rag.core.errors import ConfigError
+from rag.core.protocols import Embedder
+from rag.core.types import Document, DocumentRecord, NewChunk, Skipped
 
 VOLATILE_METADATA = ("modified",)  # a touched but unchanged file is not a change
 

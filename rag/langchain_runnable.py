@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from rag.errors import BackendMissingError, ConfigError
+from rag.core.errors import BackendMissingError, ConfigError
 from rag.pipeline import Answerer
 
 try:

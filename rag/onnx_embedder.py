@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.errors import ConfigError
+from rag.core.errors import ConfigError
 
 DEFAULT_NAME = "all-MiniLM-L6-v2"
 RECIPE = "st-meanpool-l2/opset17/int8-perchannel-keep-first-last/v2"

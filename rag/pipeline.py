@@ -16,16 +16,16 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rag.answer import EXTRA_CONTEXT_KEY, Answer, Timings, resolve_citations, strip_citations
-from rag.errors import ConfigError, RagloomError
-from rag.generation.base import Generation, Generator, Message
-from rag.generation.sampling import SamplingParams
+from rag.core.answer import EXTRA_CONTEXT_KEY, Answer, Timings, resolve_citations, strip_citations
+from rag.core.errors import ConfigError, RagloomError
+from rag.core.protocols import Generator
+from rag.core.sampling import SamplingParams
+from rag.core.types import Chunk, Document, Generation, Message, ScoredChunk
 from rag.prompts.builder import Prompt, build_prompt
 from rag.prompts.examples import ExampleLike, coerce_examples
 from rag.prompts.extract import ExtractError, parse_entities, retry_messages
 from rag.prompts.rewrite import clean_query, rewrite_messages
 from rag.prompts.tasks import TaskSpec, get_task
-from rag.types import Chunk, Document, ScoredChunk
 
 SearchFn = Callable[[str, int, "dict[str, Any] | None"], list[ScoredChunk]]
 FocusFn = Callable[[str, Sequence[ScoredChunk]], list[ScoredChunk]]

@@ -22,9 +22,8 @@ from enum import StrEnum
 import numpy as np
 
 from indexes.faiss_index import FaissIndex
-from indexes.filters import Filter
-from rag.errors import ConfigError
-from rag.types import ScoredChunk
+from rag.core.errors import ConfigError
+from rag.core.types import Filter, ScoredChunk
 
 KEYWORD_DEPTH = 50_000  # keyword matches read per hybrid query to complete BM25 scores
 

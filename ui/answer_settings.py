@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.errors import ConfigError
-from rag.generation.sampling import SamplingParams
+from rag.core.errors import ConfigError
+from rag.core.sampling import SamplingParams
 from rag.prompts import BUNDLED, TASKS
 from rag.prompts.examples import Example
 

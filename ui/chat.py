@@ -12,9 +12,10 @@ from typing import Any
 
 import streamlit as st
 
-from rag.answer import Answer
 from rag.api import RAG
-from rag.generation.base import Generator, Message
+from rag.core.answer import Answer
+from rag.core.protocols import Generator
+from rag.core.types import Message
 from ui.charts import embedding_scatter, score_bars
 from ui.errors import readable
 from ui.export import conversation_json, conversation_markdown

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from rag.config import Settings, load_settings
-from rag.errors import ConfigError
+from rag.core.errors import ConfigError
 from rag.generation import DEFAULT_MODEL
 from rag.generation.models import BUNDLED_MODELS
 from ui.answer_settings import (

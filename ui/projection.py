@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from rag.answer import Answer
 from rag.api import RAG
+from rag.core.answer import Answer
 from rag.prompts.framing import source_title
 from ui.sources import cosine_of
 

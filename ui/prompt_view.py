@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rag.answer import Answer
+from rag.core.answer import Answer
 
 
 def render_prompt(answer: Answer, context_window: int | None) -> None:

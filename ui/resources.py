@@ -14,8 +14,8 @@ import streamlit as st
 
 from rag.api import RAG
 from rag.config import load_settings
+from rag.core.protocols import Generator
 from rag.generation import create_generator
-from rag.generation.base import Generator
 from rag.ingest import IngestReport
 from ui.errors import readable
 from ui.sample import sync_sample_index

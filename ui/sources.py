@@ -11,9 +11,9 @@ import re
 
 import streamlit as st
 
-from rag.answer import Answer, strip_citations
+from rag.core.answer import Answer, strip_citations
+from rag.core.types import ScoredChunk
 from rag.prompts.framing import source_title
-from rag.types import ScoredChunk
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 _WORD = re.compile(r"\w{3,}")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.options import ConnectorOptions
-from rag.types import Document, Skipped
+from rag.core.types import Document, Skipped
 
 
 class FormatError(Exception):

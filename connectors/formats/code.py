@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from connectors.formats.base import FileInfo, FormatError, decode_text
-from rag.types import Document, Skipped
+from rag.core.types import Document, Skipped
 
 LANGUAGES = {
     ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript",

@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterator
 
 from connectors.formats.base import FileInfo, FormatError, decode_text
-from rag.types import Document, Skipped
+from rag.core.types import Document, Skipped
 
 SUFFIXES = (".csv", ".tsv")
 _RESERVED = {"source", "file_type", "title", "modified", "row", "page", "section"}

@@ -6,7 +6,7 @@ import io
 from collections.abc import Iterator
 
 from connectors.formats.base import FileInfo, FormatError
-from rag.types import Document, Skipped
+from rag.core.types import Document, Skipped
 
 SUFFIXES = (".docx",)
 

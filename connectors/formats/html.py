@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from connectors.formats.base import FileInfo, FormatError, decode_text
-from rag.types import Document, Skipped
+from rag.core.types import Document, Skipped
 
 SUFFIXES = (".html", ".htm", ".xhtml")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from connectors.dotted import as_scalar, as_text, get_path
 from connectors.formats.base import FileInfo, FormatError, decode_text
-from rag.types import Document, Skipped
+from rag.core.types import Document, Skipped
 
 SUFFIXES = (".json", ".jsonl", ".ndjson")
 _DEFAULT_TEXT = ("text", "content", "body")

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 
 from connectors.formats.base import FileInfo, FormatError, decode_text
-from rag.types import Document, Skipped
+from rag.core.types import Document, Skipped
 
 SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterator
 
 from connectors.formats.base import FileInfo, FormatError
-from rag.types import Document, Skipped
+from rag.core.types import Document, Skipped
 
 SUFFIXES = (".pdf",)
 

@@ -10,10 +10,10 @@ import json
 import sys
 from typing import Any, TextIO
 
-from rag.answer import Answer
 from rag.cli.common import add_index_argument, settings_from
-from rag.errors import ConfigError
-from rag.generation.sampling import SamplingParams
+from rag.core.answer import Answer
+from rag.core.errors import ConfigError
+from rag.core.sampling import SamplingParams
 from rag.prompts.framing import source_title
 from rag.prompts.tasks import TASKS
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rag.answer import Answer
 from rag.cli.ask_command import add_generation_arguments, ask_options, open_answering_rag, print_sources
-from rag.generation.base import Message
+from rag.core.answer import Answer
+from rag.core.types import Message
 
 _HISTORY_MESSAGES = 12  # older turns rarely matter and cost prompt tokens every time
 

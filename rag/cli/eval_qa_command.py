@@ -19,11 +19,11 @@ from typing import Any
 
 from rag.cli.common import settings_from
 from rag.config import Settings
-from rag.errors import ConfigError
+from rag.core.errors import ConfigError
+from rag.core.sampling import SamplingParams
+from rag.core.types import Document
 from rag.evaluation.qa import read_questions, results_as_dicts, run_qa_eval
-from rag.generation.sampling import SamplingParams
 from rag.pipeline import DEFAULT_REFUSAL_THRESHOLD, Answerer
-from rag.types import Document
 
 
 def read_passages(path: str | Path) -> list[Document]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from connectors import options as connector_options
 from indexes.vectors import KINDS
 from rag.cli.common import add_index_argument, open_rag, print_json
-from rag.errors import RagloomError
+from rag.core.errors import RagloomError
 from rag.ingest import SyncMode
 
 

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from rag.errors import RagloomError
+from rag.core.errors import RagloomError
 
 # Modules that add sub-commands, in the order --help lists them.
 COMMAND_MODULES = (

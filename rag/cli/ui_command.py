@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rag.errors import RagloomError
+from rag.core.errors import RagloomError
 
 HOST = "127.0.0.1"  # never another interface: the chat reads local files and holds local models
 DEFAULT_PORT = 8501

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from rag.errors import ConfigError
-from rag.types import Document
+from rag.core.errors import ConfigError
+from rag.core.types import Document
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.answer import Answer
-from rag.errors import ConfigError
+from rag.core.answer import Answer
+from rag.core.errors import ConfigError
 from rag.evaluation.text_metrics import contains_answer, exact_match, token_f1, yes_no
 
 

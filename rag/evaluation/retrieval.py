@@ -17,9 +17,9 @@ import numpy as np
 
 from rag.api import RAG
 from rag.config import Settings
+from rag.core.types import ScoredChunk
 from rag.evaluation.beir import BeirDataset, load_beir
 from rag.retrieval import RetrievalMode
-from rag.types import ScoredChunk
 
 Ranking = list[tuple[str, float]]  # (document id, score), best first
 

@@ -11,7 +11,7 @@ import re
 import string
 from collections import Counter
 
-from rag.answer import strip_citations
+from rag.core.answer import strip_citations
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = set(string.punctuation)

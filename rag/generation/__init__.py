@@ -13,9 +13,10 @@ import importlib
 import importlib.util
 from typing import Any
 
-from rag.errors import BackendMissingError, ConfigError
-from rag.generation.base import Generation, Generator, Message
-from rag.generation.sampling import SamplingParams
+from rag.core.errors import BackendMissingError, ConfigError
+from rag.core.protocols import Generator
+from rag.core.sampling import SamplingParams
+from rag.core.types import Generation, Message
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 QUALITY_MODEL = "qwen2.5-coder-1.5b"

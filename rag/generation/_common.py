@@ -6,8 +6,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from rag.errors import ConfigError
-from rag.generation.base import Generation, Message
+from rag.core.errors import ConfigError
+from rag.core.types import Generation, Message
 
 _ROLES = ("system", "user", "assistant")
 

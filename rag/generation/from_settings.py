@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from rag.config import Settings
+from rag.core.protocols import Generator
 from rag.generation import create_generator
-from rag.generation.base import Generator
 
 
 def generator_from_settings(settings: Settings) -> Generator:

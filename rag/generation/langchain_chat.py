@@ -20,9 +20,10 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Chat
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
-from rag.errors import ConfigError
-from rag.generation.base import Generation, Generator, Message
-from rag.generation.sampling import SamplingParams
+from rag.core.errors import ConfigError
+from rag.core.protocols import Generator
+from rag.core.sampling import SamplingParams
+from rag.core.types import Generation, Message
 
 _ROLE_OF_TYPE = {"system": "system", "human": "user", "ai": "assistant"}
 

@@ -15,7 +15,8 @@ import os
 import shutil
 import time
 
-from rag.generation import SamplingParams, create_generator
+from rag.core.sampling import SamplingParams
+from rag.generation import create_generator
 
 # About 500 prompt tokens, like a question with three retrieved chunks.
 _CONTEXT = " ".join(f"Fact {i}: component {i} of the system handles task {i * 7 % 13}." for i in range(25))

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.errors import ConfigError, RagloomError
+from rag.core.errors import ConfigError, RagloomError
 
 _CHUNK = 8 * 1024 * 1024
 _QWEN_PROVENANCE = (

@@ -26,10 +26,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from rag.errors import ConfigError, RagloomError
+from rag.core.errors import ConfigError, RagloomError
+from rag.core.sampling import SamplingParams
+from rag.core.types import Generation, Message
 from rag.generation._common import StopScanner, Timer, check_messages
-from rag.generation.base import Generation, Message
-from rag.generation.sampling import SamplingParams
 
 log = logging.getLogger(__name__)
 _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})

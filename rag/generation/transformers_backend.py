@@ -21,11 +21,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.errors import BackendMissingError, ConfigError
+from rag.core.errors import BackendMissingError, ConfigError
+from rag.core.sampling import SamplingParams
+from rag.core.types import Generation, Message
 from rag.generation._common import StopScanner, Timer, check_fits, check_messages, final_generation
-from rag.generation.base import Generation, Message
 from rag.generation.models import BUNDLED_MODELS, bundled_name, cache_dir, resolve_model
-from rag.generation.sampling import SamplingParams
 
 try:
     import torch

@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.errors import RagloomError
-from rag.generation.base import Generator, Message
+from rag.core.errors import RagloomError
+from rag.core.protocols import Generator
+from rag.core.types import Message, ScoredChunk
 from rag.prompts.examples import Example
 from rag.prompts.framing import format_source, format_sources, neutralise
 from rag.prompts.tasks import TaskSpec
-from rag.types import ScoredChunk
 
 
 class ContextOverflowError(RagloomError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.errors import ConfigError
+from rag.core.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from rag.generation.base import Message
+from rag.core.types import Message
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
 

@@ -17,9 +17,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from rag.embeddings import Embedder
-from rag.errors import ConfigError
-from rag.types import ScoredChunk
+from rag.core.errors import ConfigError
+from rag.core.protocols import Embedder
+from rag.core.types import ScoredChunk
 
 _NEXT = r"(?=[\"'(\[]?[A-Z0-9])"  # a sentence starts with a capital or a digit, maybe after a quote
 _SENTENCE_END = re.compile(rf"(?<=[.!?])\s+{_NEXT}|(?<=[.!?][\"')\]])\s+{_NEXT}|\n\s*\n")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.types import ScoredChunk
+from rag.core.types import ScoredChunk
 
 # "<source", "</source", "< / SOURCE" ...: anything a tokenizer-level reader could take as our tag.
 _SOURCE_TAG = re.compile(r"<(\s*/?\s*)(sources?\b)", re.IGNORECASE)

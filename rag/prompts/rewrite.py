@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rag.generation.base import Message
+from rag.core.types import Message
 
 REWRITE_SYSTEM = (
     "Rewrite the user's last question as one standalone search query that can be understood without "

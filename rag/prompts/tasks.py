@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.errors import ConfigError
+from rag.core.errors import ConfigError
 from rag.prompts.framing import DATA_RULE
 
 

@@ -15,10 +15,9 @@ from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 
-from rag.errors import RagloomError  # noqa: E402
-from rag.generation.base import Generation, Message  # noqa: E402
-from rag.generation.sampling import SamplingParams  # noqa: E402
-from rag.types import Chunk, ScoredChunk  # noqa: E402
+from rag.core.errors import RagloomError  # noqa: E402
+from rag.core.sampling import SamplingParams  # noqa: E402
+from rag.core.types import Chunk, Generation, Message, ScoredChunk  # noqa: E402  # noqa: E402
 
 SMALL = "smollm2-135m"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag.cli.main import main
-from rag.types import Document
+from rag.core.types import Document
 
 MODEL = ["--model", "smollm2-135m", "--max-new-tokens", "12"]
 

@@ -61,7 +61,7 @@ def test_eval_qa_runs_end_to_end(tmp_path: Path, small_generator, capsys: pytest
 
 
 def test_eval_qa_rejects_a_bad_csv(tmp_path: Path) -> None:
-    from rag.errors import RagloomError
+    from rag.core.errors import RagloomError
 
     bad = tmp_path / "bad.csv"
     bad.write_text("q,a\nx,y\n", encoding="utf-8")

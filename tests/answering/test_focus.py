@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.errors import ConfigError
+from rag.core.errors import ConfigError
 from rag.pipeline import Answerer
 from rag.prompts.focus import SourceFocus, split_sentences
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rag.answer import resolve_citations, strip_citations
+from rag.core.answer import resolve_citations, strip_citations
 from rag.pipeline import Answerer
 from rag.prompts import format_source, neutralise
 
@@ -56,8 +56,8 @@ def test_citations_map_to_numbered_sources_and_unknown_are_reported(scripted) ->
 
 
 def test_extra_context_is_numbered_and_cited_like_chunks(scripted) -> None:
-    from rag.answer import EXTRA_CONTEXT_KEY
-    from rag.types import Document
+    from rag.core.answer import EXTRA_CONTEXT_KEY
+    from rag.core.types import Document
 
     gen = scripted(["21 degrees [1], per the index [2]"])
     answerer = Answerer(lambda q, k, f: [scored(1, "Weather is measured hourly.", 0.1)], gen)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from rag.answer import Answer
-from rag.errors import ConfigError
+from rag.core.answer import Answer
+from rag.core.errors import ConfigError
 from rag.langchain_runnable import as_langchain_runnable
 from rag.pipeline import Answerer
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import Answer
-from rag.generation.sampling import SamplingParams
+from rag.core.answer import Answer
+from rag.core.sampling import SamplingParams
+from rag.core.types import Document
 from rag.pipeline import DEFAULT_REFUSAL_THRESHOLD, REFUSAL_TEXT, Answerer
-from rag.types import Document
 
 from .conftest import NoCallGenerator
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import Answer, Timings
+from rag.core.answer import Answer, Timings
 from rag.evaluation.qa import percentile, score_example, summarize
 from rag.evaluation.text_metrics import contains_answer, exact_match, normalize_answer, token_f1, yes_no
 

@@ -12,8 +12,8 @@ from connector_helpers import Reply
 
 from connectors import ApiConnector, ConnectorOptions, load_sources
 from connectors.api_spec import load_spec, spec_from_dict
-from rag.errors import ConnectorError, RagloomError
-from rag.types import Document, Skipped
+from rag.core.errors import ConnectorError, RagloomError
+from rag.core.types import Document, Skipped
 
 TOKEN = "s3cr3t-T0KEN-value-42"
 PAGES = 5

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from connectors import ConnectorOptions, FileConnector, load_sources
-from rag.types import Document, Skipped
+from rag.core.types import Document, Skipped
 
 
 def run(root: Path, **options: object) -> tuple[dict[str, Document], dict[str, Skipped]]:

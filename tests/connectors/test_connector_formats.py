@@ -9,7 +9,7 @@ import docx
 import pytest
 
 from connectors import ConnectorOptions, FileConnector
-from rag.types import Document, Skipped
+from rag.core.types import Document, Skipped
 
 
 def load(path: Path, **options: object) -> list[Document | Skipped]:

@@ -10,9 +10,10 @@ import pytest
 from langchain_core.document_loaders import BaseLoader
 from langchain_core.documents import Document as LCDocument
 
-from connectors import Connector, from_langchain, load_sources
-from rag.errors import ConnectorError
-from rag.types import Document
+from connectors import from_langchain, load_sources
+from rag.core.errors import ConnectorError
+from rag.core.protocols import Connector
+from rag.core.types import Document
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # langchain-community announces its own sunset on import

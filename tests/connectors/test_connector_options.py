@@ -11,7 +11,7 @@ import pytest
 from connectors import ConnectorOptions, FileConnector, WebConnector, connector_for, load_sources
 from connectors.dotted import TemplateError, get_path, render
 from connectors.options import add_arguments, from_args
-from rag.types import Document, Skipped
+from rag.core.types import Document, Skipped
 
 
 def parse(argv: list[str]) -> ConnectorOptions:

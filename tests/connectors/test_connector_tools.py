@@ -11,7 +11,7 @@ import pytest
 from connector_helpers import Reply
 
 from connectors import ToolError, load_tool
-from rag.errors import ConnectorError
+from rag.core.errors import ConnectorError
 
 KEY = "tool-key-0123456789"
 

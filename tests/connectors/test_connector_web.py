@@ -10,8 +10,8 @@ from connector_helpers import Reply
 import connectors.netguard as netguard
 from connectors import ConnectorOptions, WebConnector, load_sources
 from connectors.netguard import check_url
-from rag.errors import ConnectorError
-from rag.types import Document, Skipped
+from rag.core.errors import ConnectorError
+from rag.core.types import Document, Skipped
 
 
 def page(title: str, body: str, links: list[str]) -> str:

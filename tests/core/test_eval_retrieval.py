@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from rag.core.types import Chunk, ScoredChunk
 from rag.evaluation import load_beir, ndcg_at, recall_at, score_rankings
 from rag.evaluation.retrieval import documents_from_chunks, mrr_at
-from rag.types import Chunk, ScoredChunk
 
 
 def test_metrics_on_known_rankings() -> None:

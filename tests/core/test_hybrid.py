@@ -116,7 +116,7 @@ def test_document_level_results(tmp_path: Path, embedder) -> None:
 
 
 def test_invalid_retrieval_settings_fail_clearly() -> None:
-    from rag.errors import ConfigError
+    from rag.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match="unknown retrieval mode"):
         RetrievalSettings(mode="fuzzy")

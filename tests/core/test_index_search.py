@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexes import DocumentRecord, FaissIndex, NewChunk
+from indexes import FaissIndex
 from rag import RAG, Document
-from rag.errors import FilterError, IndexCorruptError, IndexMismatchError, RagloomError
+from rag.core.errors import FilterError, IndexCorruptError, IndexMismatchError, RagloomError
+from rag.core.types import DocumentRecord, NewChunk
 
 
 def unit(rows: np.ndarray) -> np.ndarray:

@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexes import DocumentRecord, FaissIndex, NewChunk
+from indexes import FaissIndex
 from indexes import vectors as vectors_module
 from indexes.vectors import VectorIndex
-from rag.errors import ConfigError
+from rag.core.errors import ConfigError
+from rag.core.types import DocumentRecord, NewChunk
 
 DIM = 16
 

@@ -14,7 +14,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from rag.errors import RagloomError  # noqa: E402
+from rag.core.errors import RagloomError  # noqa: E402
 from rag.generation.models import resolve_model  # noqa: E402
 
 SMALL = "smollm2-135m"

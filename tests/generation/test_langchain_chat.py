@@ -5,7 +5,7 @@ from __future__ import annotations
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
 from langchain_core.prompts import ChatPromptTemplate
 
-from rag.generation import SamplingParams
+from rag.core.sampling import SamplingParams
 from rag.generation.langchain_chat import RagloomChatModel
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag.errors import ConfigError
-from rag.generation import Generation, Generator, SamplingParams
+from rag.core.errors import ConfigError
+from rag.core.protocols import Generator
+from rag.core.sampling import SamplingParams
+from rag.core.types import Generation
 from rag.generation.llamacpp import LlamaCppGenerator
 
 from .conftest import MESSAGES, SMALL

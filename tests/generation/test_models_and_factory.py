@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import BackendMissingError, ConfigError, RagloomError
-from rag.generation import DEFAULT_MODEL, QUALITY_MODEL, SamplingParams, create_generator, resolve_model
+from rag.core.errors import BackendMissingError, ConfigError, RagloomError
+from rag.core.sampling import SamplingParams
+from rag.generation import DEFAULT_MODEL, QUALITY_MODEL, create_generator, resolve_model
 from rag.generation import models as models_module
 from rag.generation.models import BUNDLED_MODELS, BundledModel, ModelPart, prepare
 

@@ -16,8 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rag.errors import ConfigError
-from rag.generation import Generation, SamplingParams
+from rag.core.errors import ConfigError
+from rag.core.sampling import SamplingParams
+from rag.core.types import Generation
 from rag.generation.openai_backend import OpenAIGenerator, ServerError
 
 from .conftest import MESSAGES, SMALL

@@ -12,7 +12,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from rag.generation import SamplingParams
+from rag.core.sampling import SamplingParams
 from rag.generation.llamacpp import _sampler_args
 
 DRAWS = 400

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.generation import Generation, Generator, SamplingParams
+from rag.core.protocols import Generator
+from rag.core.sampling import SamplingParams
+from rag.core.types import Generation
 from rag.generation.models import resolve_model
 
 from .conftest import MESSAGES, SMALL

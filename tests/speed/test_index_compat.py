@@ -8,7 +8,7 @@ import pytest
 
 from indexes.faiss_index import FaissIndex
 from rag import RAG, Document
-from rag.errors import IndexMismatchError
+from rag.core.errors import IndexMismatchError
 
 DOCS = [
     Document("cats", "Cats are small carnivorous mammals that purr when content."),

@@ -12,8 +12,8 @@ import pytest
 
 from indexes.faiss_index import FaissIndex
 from rag.chunking import Chunker, ChunkingSettings
+from rag.core.types import Document
 from rag.ingest import Ingestor, SyncMode
-from rag.types import Document
 
 
 class HashEmbedder:

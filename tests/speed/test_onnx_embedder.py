@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from rag import embeddings
+from rag.core.errors import ConfigError
 from rag.embeddings import DEFAULT_EMBEDDER, SentenceTransformerEmbedder, create_embedder
-from rag.errors import ConfigError
 from rag.onnx_embedder import OnnxEmbedder
 
 

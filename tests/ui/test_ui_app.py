@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from ui_testkit import APP, APP_TIMEOUT, RecordingGenerator
 
 from rag.api import RAG
-from rag.generation.sampling import SamplingParams
+from rag.core.sampling import SamplingParams
 
 
 def start(index: Path | None, generator: RecordingGenerator | None = None) -> AppTest:

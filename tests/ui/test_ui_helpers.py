@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.answer import Answer, Citation
-from rag.errors import ConfigError, RagloomError
-from rag.generation.sampling import SamplingParams
+from rag.core.answer import Answer, Citation
+from rag.core.errors import ConfigError, RagloomError
+from rag.core.sampling import SamplingParams
+from rag.core.types import Chunk, ScoredChunk
 from rag.prompts import BUNDLED
-from rag.types import Chunk, ScoredChunk
 from ui.answer_settings import AnswerSettings, bundled_example_rows, examples_from_rows
 from ui.export import conversation_json, conversation_markdown
 from ui.projection import pca_2d

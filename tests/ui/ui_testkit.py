@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from rag.generation.base import Generation, Message
-from rag.generation.sampling import SamplingParams
+from rag.core.sampling import SamplingParams
+from rag.core.types import Generation, Message
 
 APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
 APP_TIMEOUT = 180  # seconds per AppTest run: the first one loads the embedder on 2 shared cores

@@ -1,14 +1,19 @@
 """The plain values that flow through ragloom, defined once and used everywhere.
 
-Data moves one way: ``Document`` (from a connector) -> ``Chunk`` (from the chunker,
-stored in the index) -> ``ScoredChunk`` (from retrieval). All are frozen so a value
-handed to one stage cannot be changed behind the back of another.
+Data moves one way: ``Document`` (from a connector) -> ``NewChunk`` (from the chunker) -> ``Chunk``
+(stored in the index, with its id) -> ``ScoredChunk`` (from retrieval); prompts are ``Message``s and
+a model's reply is a ``Generation``. All are frozen so a value handed to one stage cannot be
+changed behind the back of another.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
+
+# A metadata filter: {"key": value} or {"key": {"$op": value}} (see ``indexes.filters``).
+Filter = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -63,3 +68,46 @@ class Skipped:
 
     source: str
     reason: str
+
+
+@dataclass(frozen=True)
+class NewChunk:
+    """A chunk before the index has given it an id."""
+
+    text: str
+    start: int
+    end: int
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What the index remembers of an ingested document (for sync and listing)."""
+
+    source_id: str
+    content_hash: str
+    metadata: dict[str, Any]
+    chunk_count: int
+    ingested_at: str
+
+
+class Message(TypedDict):
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The result of one generation: the text and what it cost."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str  # "stop" (end of turn or a stop sequence) or "length" (max_new_tokens)
+    first_token_seconds: float
+    total_seconds: float
+
+    @property
+    def tokens_per_second(self) -> float:
+        decode = self.total_seconds - self.first_token_seconds
+        return self.completion_tokens / decode if decode > 0 else 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from rag.errors import ConfigError
+from rag.core.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.generation.base import Message
-from rag.types import ScoredChunk
+from rag.core.types import Message, ScoredChunk
 
 # "[1]", "[1, 3]", "[1][2]" and "[1-2]"-free forms: the bracket must hold only numbers and commas.
 _CITATION = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
