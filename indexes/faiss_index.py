@@ -3,43 +3,101 @@
 Folder layout::
 
     manifest.json          what built the index (checked on open), counts
-    chunks.sqlite          chunk texts/metadata, document records, the name of the live vector file
+    chunks.sqlite          chunk texts/metadata, document records, the name of the live vector file,
+                           its size, SHA-256 and vector count, a digest of the chunk ids, a manifest copy
     vectors-NNNNNN.faiss   FAISS native file (IndexIDMap2), one generation per save
+    .lock                  the writer's flock (and its pid)
 
 A save writes a *new* vector file beside the old one, then commits SQLite (which records the new
-file's name), then deletes the old file. A process killed anywhere in between leaves SQLite
-pointing at a complete vector file that matches it. Nothing here is pickled.
+file's name and checksum), then deletes the old file. A process killed anywhere in between leaves
+SQLite pointing at a complete vector file that matches it. Nothing here is pickled.
+
+Writers take the folder's lock *before* they change anything and then load the latest committed
+generation, so two writers can't build on different generations. Readers run each search inside
+one SQLite read transaction and reload the vectors whenever the committed generation changed, so
+a long-lived reader sees the old or the new generation, never vectors of one and chunks of the
+other. Opening checks the cheap invariants (vector file size and checksum, vector count = chunk
+count); ``ragloom check`` checks everything.
 """
 
 from __future__ import annotations
 
-import fcntl
+import hashlib
+import json
 import os
-from collections.abc import Sequence
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from indexes.atomic import fsync_dir, write_atomic, write_json_atomic
-from indexes.chunk_store import ChunkStore
+from indexes.chunk_store import ChunkStore, corrupt
+from indexes.locking import WriterLock
 from indexes.manifest import MANIFEST_NAME, check_embedder, new_manifest, read_manifest
 from indexes.vectors import VectorIndex
 from rag.core.errors import ConfigError, IndexCorruptError, RagloomError
 from rag.core.types import Chunk, DocumentRecord, Filter, NewChunk, ScoredChunk
 
 STORE_NAME = "chunks.sqlite"
+CHECKSUM_ON_OPEN_BYTES = 256 * 2**20  # open hashes vector files up to this size; `ragloom check` hashes all
+
+
+def file_sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def orphaned_data(folder: Path) -> str | None:
+    """What a folder without a manifest still holds that must not be overwritten (``None``: nothing).
+
+    An empty chunk store is what a first save killed before its manifest leaves: nothing to lose.
+    """
+    store = folder / STORE_NAME
+    if store.is_file() and store.stat().st_size > 0:
+        try:
+            db = sqlite3.connect(store, timeout=60)
+            try:
+                chunks = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+                documents = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return f"a chunk store ({STORE_NAME}) that cannot be read"
+        if chunks or documents:
+            return f"{documents} documents and {chunks} chunks"
+    elif any(folder.glob("vectors-*.faiss")):
+        return "vector files"
+    return None
+
+
+def refuse_without_manifest(folder: Path) -> None:
+    """Raise when ``folder`` has index data but no manifest: writing there would overwrite it."""
+    if folder.is_dir() and not (folder / MANIFEST_NAME).exists():
+        held = orphaned_data(folder)
+        if held:
+            raise IndexCorruptError(
+                f"index {folder} has no {MANIFEST_NAME} but holds {held}; nothing was changed. "
+                f"Run `ragloom check --index {folder} --repair` to rebuild the manifest")
 
 
 class FaissIndex:
     """A persistent index folder. Build with ``create`` or ``open``; changes are durable after ``save``."""
 
-    def __init__(self, folder: Path, manifest: dict[str, Any], store: ChunkStore, vectors: VectorIndex) -> None:
+    def __init__(self, folder: Path, manifest: dict[str, Any], store: ChunkStore, vectors: VectorIndex | None,
+                 lock: WriterLock | None = None) -> None:
         self.folder = folder
         self.manifest = manifest
         self._store = store
-        self._vectors = vectors
-        self._lock_fd: int | None = None
+        self._vectors = vectors  # None until the first read loads the committed generation
+        self._generation: str | None = None  # the committed generation ``_vectors`` belongs to
+        self._lock = lock or WriterLock(folder)
+        self._mutex = threading.RLock()  # one thread at a time reads or changes this object
+        self._depth = 0  # nesting of ``reading()``
+        self._tuning: dict[str, int] = {}
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -47,36 +105,113 @@ class FaissIndex:
         cls, folder: str | os.PathLike[str], embedder: str, dimension: int, kind: str = "flat",
         chunking: dict[str, Any] | None = None,
     ) -> FaissIndex:
+        """A new, empty index, saved once; the caller holds its writer lock until ``end_write``/``close``."""
         folder = Path(folder)
-        if (folder / MANIFEST_NAME).exists():
-            raise RagloomError(f"an index already exists at {folder}")
         if folder.exists() and not folder.is_dir():
             raise RagloomError(f"{folder} exists and is not a folder")
-        folder.mkdir(parents=True, exist_ok=True)
-        index = cls(folder, new_manifest(embedder, dimension, kind, chunking or {}), ChunkStore(folder / STORE_NAME),
-                    VectorIndex(dimension, kind))
-        index._acquire_lock()
-        index._store.set_setting("created", "1")
-        index.save()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RagloomError(f"cannot create index folder {folder}: {exc.strerror}") from None
+        lock = WriterLock(folder)
+        lock.acquire()
+        try:
+            if (folder / MANIFEST_NAME).exists():
+                raise RagloomError(f"an index already exists at {folder}")
+            refuse_without_manifest(folder)
+            store = ChunkStore(folder / STORE_NAME)
+            index = cls(folder, new_manifest(embedder, dimension, kind, chunking or {}), store,
+                        VectorIndex(dimension, kind), lock=lock)
+            index._remove_orphans()
+            store.set_setting("created", "1")
+            index.save()
+        except BaseException:
+            lock.release()
+            raise
         return index
 
     @classmethod
     def open(
         cls, folder: str | os.PathLike[str], embedder: str | None = None, dimension: int | None = None
     ) -> FaissIndex:
+        """Open for reading (writes take the lock first); the current generation is loaded and checked."""
         folder = Path(folder)
         if not folder.is_dir():
             raise RagloomError(f"no index at {folder}")
         manifest = read_manifest(folder)
         check_embedder(manifest, folder, embedder, dimension)
-        store = ChunkStore(folder / STORE_NAME)
-        vectors_file = store.get_setting("vectors_file")
-        if vectors_file is None or not (folder / vectors_file).is_file():
-            store.close()
-            raise IndexCorruptError(f"index {folder} has no vector file; it was never saved completely")
-        vectors = VectorIndex.read(folder / vectors_file, manifest["embedder"]["dimension"],
-                                   manifest["vector_index"]["kind"], store.tombstones())
-        return cls(folder, manifest, store, vectors)
+        store_path = folder / STORE_NAME
+        if not store_path.is_file():
+            raise corrupt(folder, f"its chunk store {STORE_NAME} is missing")
+        if store_path.stat().st_size == 0:
+            raise corrupt(folder, f"its chunk store {STORE_NAME} is empty (0 bytes)")
+        index = cls(folder, manifest, ChunkStore(store_path), None)
+        try:
+            with index.reading():
+                pass  # loads and checks the committed generation
+        except BaseException:
+            index.close()
+            raise
+        return index
+
+    def _load_current(self) -> None:
+        """Load the committed generation's vectors, checking what the save recorded about them."""
+        store, folder = self._store, self.folder
+        name = store.get_setting("vectors_file")
+        if name is None:
+            raise corrupt(folder, "its chunk store names no vector file (the index was never saved completely)")
+        path = folder / name
+        if not path.is_file():
+            raise corrupt(folder, f"its vector file {name} is missing")
+        size = path.stat().st_size
+        recorded_size, recorded_sha = store.get_setting("vectors_bytes"), store.get_setting("vectors_sha256")
+        if recorded_size is not None and int(recorded_size) != size:
+            raise corrupt(folder, f"its vector file {name} has {size:,} bytes, the last save wrote "
+                                  f"{int(recorded_size):,}")
+        if recorded_sha is not None and size <= CHECKSUM_ON_OPEN_BYTES and file_sha256(path) != recorded_sha:
+            raise corrupt(folder, f"its vector file {name} does not match the checksum of the last save")
+        dimension, kind = self.manifest["embedder"]["dimension"], self.manifest["vector_index"]["kind"]
+        try:
+            vectors = VectorIndex.read(path, dimension, kind, store.tombstones())
+        except IndexCorruptError as exc:  # our own words pass; FAISS's parse errors are summarised
+            said = str(exc) if "manifest says" in str(exc) else f"its vector file {name} cannot be read"
+            raise corrupt(folder, said) from None
+        chunks = store.count_chunks()
+        if vectors.ntotal != chunks:
+            raise corrupt(folder, f"it holds {chunks:,} chunks but {vectors.ntotal:,} vectors")
+        for setting, value in self._tuning.items():
+            setattr(vectors, setting, value)
+        self._vectors = vectors
+        self._generation = store.get_setting("generation")
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Everything read inside comes from one committed generation (or this writer's own state).
+
+        Wrap a whole retrieval (several index calls) in it; each read method also uses it on its own.
+        """
+        with self._mutex:
+            if self._lock.held or self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._store.begin_read()
+            self._depth = 1
+            try:
+                if self._vectors is None or self._store.get_setting("generation") != self._generation:
+                    self._load_current()
+                yield
+            finally:
+                self._depth = 0
+                self._store.end_read()
+
+    @property
+    def _live(self) -> VectorIndex:
+        assert self._vectors is not None  # loaded by reading() / begin_write()
+        return self._vectors
 
     def tune(self, ef_search: int | None = None, nprobe: int | None = None) -> None:
         """Search effort of the approximate kinds (ignored by flat): recall against speed."""
@@ -84,21 +219,41 @@ class FaissIndex:
             if value is not None:
                 if value < 1:
                     raise ConfigError(f"{name} must be at least 1, got {value}")
-                setattr(self._vectors, name, int(value))
+                self._tuning[name] = int(value)
+                if self._vectors is not None:
+                    setattr(self._vectors, name, int(value))
 
     # -- writing -------------------------------------------------------------------------------
-    def _acquire_lock(self) -> None:
-        """One writer per index folder; held from the first change until close."""
-        if self._lock_fd is not None:
-            return
-        fd = os.open(self.folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise RagloomError(f"index {self.folder} is being written by another process") from None
-        self._lock_fd = fd
-        self._remove_orphans()
+    @property
+    def writing(self) -> bool:
+        """Whether this object holds the folder's writer lock."""
+        return self._lock.held
+
+    def begin_write(self) -> None:
+        """Take the writer lock, then load the latest committed generation (another writer may have
+        saved since this index was opened). Writes call it themselves; held until ``end_write``."""
+        with self._mutex:
+            if self._lock.held:
+                return
+            self._lock.acquire()
+            try:
+                self._store.end_read()
+                if self._vectors is None or self._store.get_setting("generation") != self._generation:
+                    self._load_current()
+                self._remove_orphans()
+            except BaseException:
+                self._lock.release()
+                raise
+
+    def end_write(self) -> None:
+        """Release the writer lock; changes not saved by then are dropped (never half-written)."""
+        with self._mutex:
+            if not self._lock.held:
+                return
+            if self._store.dirty:
+                self._store.rollback()
+                self._vectors, self._generation = None, None  # the in-memory vectors held the dropped changes
+            self._lock.release()
 
     def _remove_orphans(self) -> None:
         # Vector files of saves that died before their commit, and half-written temp files.
@@ -108,110 +263,156 @@ class FaissIndex:
                 path.unlink(missing_ok=True)
 
     def upsert(self, items: Sequence[tuple[DocumentRecord, Sequence[NewChunk]]], vectors: np.ndarray) -> None:
-        self._acquire_lock()
-        total = sum(len(chunks) for _, chunks in items)
-        # Check before writing anything, so a bad call cannot leave the store half-changed.
-        if len(vectors) != total or (total and vectors.shape[1] != self._vectors.dimension):
-            raise ValueError(f"{total} chunks of {self._vectors.dimension} dims but vectors of shape {vectors.shape}")
-        all_ids = []
-        for record, chunks in items:
-            self.delete(record.source_id)
-            self._store.put_document(record)
-            all_ids.append(self._store.add_chunks(record.source_id, chunks))
-        if total:
-            self._vectors.add(np.concatenate(all_ids), vectors)
+        self.begin_write()
+        with self._mutex:
+            total = sum(len(chunks) for _, chunks in items)
+            # Check before writing anything, so a bad call cannot leave the store half-changed.
+            if len(vectors) != total or (total and vectors.shape[1] != self._live.dimension):
+                raise ValueError(
+                    f"{total} chunks of {self._live.dimension} dims but vectors of shape {vectors.shape}")
+            all_ids = []
+            for record, chunks in items:
+                self.delete(record.source_id)
+                self._store.put_document(record)
+                all_ids.append(self._store.add_chunks(record.source_id, chunks))
+            if total:
+                self._live.add(np.concatenate(all_ids), vectors)
 
     def delete(self, document_id: str) -> int:
-        self._acquire_lock()
-        removed = self._store.delete_document(document_id)
-        self._vectors.remove(removed)
-        return len(removed)
+        self.begin_write()
+        with self._mutex:
+            removed = self._store.delete_document(document_id)
+            self._live.remove(removed)
+            return len(removed)
 
     def save(self) -> None:
-        if not self._store.dirty:
-            return
-        generation = int(self._store.get_setting("generation") or 0) + 1
-        old = self._store.get_setting("vectors_file")
-        name = f"vectors-{generation:06d}.faiss"
-        write_atomic(self.folder / name, self._vectors.write)
-        if self._vectors.kind == "hnsw":
-            self._store.set_tombstones(self._vectors.tombstones)
-        self._store.set_setting("vectors_file", name)
-        self._store.set_setting("generation", str(generation))
-        self._store.commit()  # the moment the new state becomes the index
-        if old and old != name:
-            (self.folder / old).unlink(missing_ok=True)
-            fsync_dir(self.folder)
-        self.manifest["counts"] = {"documents": self._store.count_documents(), "chunks": self._store.count_chunks()}
-        write_json_atomic(self.folder / MANIFEST_NAME, self.manifest)
+        with self._mutex:
+            if not self._store.dirty:
+                return
+            store = self._store
+            generation = int(store.get_setting("generation") or 0) + 1
+            old = store.get_setting("vectors_file")
+            name = f"vectors-{generation:06d}.faiss"
+            written: dict[str, Any] = {}
+
+            def write(tmp: Path) -> None:
+                try:
+                    self._live.write(tmp)
+                except RuntimeError:  # FAISS's own text says little; say what failed
+                    raise RagloomError(f"cannot write the vector file in {self.folder} "
+                                       "(disk full, file size limit or folder not writable?)") from None
+                written["bytes"], written["sha256"] = tmp.stat().st_size, file_sha256(tmp)
+
+            try:
+                write_atomic(self.folder / name, write)
+            except OSError as exc:
+                raise RagloomError(f"cannot save index {self.folder}: {exc.strerror}") from None
+            if self._live.kind == "hnsw":
+                store.set_tombstones(self._live.tombstones)
+            self.manifest["counts"] = {"documents": store.count_documents(), "chunks": store.count_chunks()}
+            for key, value in (("vectors_file", name), ("generation", str(generation)),
+                               ("vectors_bytes", str(written["bytes"])), ("vectors_sha256", written["sha256"]),
+                               ("vectors_count", str(self._live.ntotal)), ("ids_sha256", store.ids_digest()),
+                               ("manifest", json.dumps(self.manifest, sort_keys=True))):
+                store.set_setting(key, value)
+            store.commit()  # the moment the new state becomes the index
+            self._generation = str(generation)
+            if old and old != name:
+                (self.folder / old).unlink(missing_ok=True)
+                fsync_dir(self.folder)
+            try:
+                write_json_atomic(self.folder / MANIFEST_NAME, self.manifest)
+            except OSError as exc:  # the commit stands; the manifest is rewritten by the next save
+                raise RagloomError(f"saved, but cannot rewrite {MANIFEST_NAME} in {self.folder}: {exc.strerror}") \
+                    from None
 
     def close(self) -> None:
-        self._store.close()  # unsaved changes are rolled back, never half-written
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        with self._mutex:
+            try:
+                self._store.close()  # unsaved changes are rolled back, never half-written
+            finally:
+                self._lock.release()
 
     # -- reading -------------------------------------------------------------------------------
     def search(self, queries: np.ndarray, k: int, filter: Filter | None = None) -> list[list[ScoredChunk]]:
         queries = np.atleast_2d(queries)
         if k < 1:
             raise RagloomError(f"k must be at least 1 (got {k})")
-        allowed = self._store.chunk_ids(filter) if filter else None
-        if self._vectors.ntotal == 0 or (allowed is not None and len(allowed) == 0):
-            return [[] for _ in range(len(queries))]
-        scores, ids = self._vectors.search(queries, k, allowed)
-        chunks = self._store.get_chunks(int(i) for i in np.unique(ids) if i >= 0)
+        with self.reading():
+            allowed = self._store.chunk_ids(filter) if filter else None
+            if self._live.ntotal == 0 or (allowed is not None and len(allowed) == 0):
+                return [[] for _ in range(len(queries))]
+            scores, ids = self._vector_call(self._live.search, queries, k, allowed)
+            chunks = self._store.get_chunks(int(i) for i in np.unique(ids) if i >= 0)
         results = []
         for row_scores, row_ids in zip(scores, ids, strict=True):
             hits = [(float(s), chunks[int(i)]) for s, i in zip(row_scores, row_ids, strict=True) if int(i) in chunks]
             results.append([ScoredChunk(chunk=c, score=s, rank=r, cosine=s) for r, (s, c) in enumerate(hits, start=1)])
         return results
 
+    def _vector_call(self, call: Any, *args: Any) -> Any:
+        """Run a FAISS call; its failures on a loaded index mean damage, said in our words."""
+        try:
+            return call(*args)
+        except RuntimeError:
+            raise corrupt(self.folder, "its vectors do not match its chunks") from None
+
     def keyword_search(self, text: str, k: int, filter: Filter | None = None) -> list[ScoredChunk]:
         """Top ``k`` chunks by BM25 (FTS5), filtered before ranking; ``score`` is the BM25 score."""
         if k < 1:
             raise RagloomError(f"k must be at least 1 (got {k})")
-        return self.scored(self._store.keyword_search(text, k, filter), keyword=True)
+        with self.reading():
+            return self.scored(self._store.keyword_search(text, k, filter), keyword=True)
 
     def keyword_matches(self, text: str, limit: int, filter: Filter | None = None) -> list[tuple[int, float]]:
         """``(chunk id, BM25)`` of up to ``limit`` chunks holding any query term, best first (ids only: cheap)."""
-        return self._store.keyword_search(text, limit, filter)
+        with self.reading():
+            return self._store.keyword_search(text, limit, filter)
 
     def scored(self, pairs: Sequence[tuple[int, float]], keyword: bool = False) -> list[ScoredChunk]:
         """``ScoredChunk``s for ``(id, score)`` pairs, ranked in the given order."""
-        chunks = self._store.get_chunks(i for i, _ in pairs)
+        with self.reading():
+            chunks = self._store.get_chunks(i for i, _ in pairs)
         found = [(i, s) for i, s in pairs if i in chunks]
         return [ScoredChunk(chunk=chunks[i], score=s, rank=r, keyword=s if keyword else None)
                 for r, (i, s) in enumerate(found, start=1)]
 
     def dense_scores(self, query: np.ndarray, ids: Sequence[int]) -> np.ndarray:
         """Cosine similarity of ``query`` (a unit vector) to each chunk in ``ids``."""
-        return self._vectors.reconstruct(ids) @ np.asarray(query, dtype=np.float32)
+        return self.vectors_of(ids) @ np.asarray(query, dtype=np.float32)
 
     def get(self, ids: Sequence[int]) -> list[Chunk]:
-        found = self._store.get_chunks(ids)
+        with self.reading():
+            found = self._store.get_chunks(ids)
         return [found[int(i)] for i in ids if int(i) in found]
 
     def count(self) -> int:
-        return self._store.count_chunks()
+        with self.reading():
+            return self._store.count_chunks()
 
     def documents(self) -> list[DocumentRecord]:
-        return self._store.documents()
+        with self.reading():
+            return self._store.documents()
 
     def document(self, source_id: str) -> DocumentRecord | None:
-        return self._store.get_document(source_id)
+        with self.reading():
+            return self._store.get_document(source_id)
 
     def document_hashes(self) -> dict[str, str]:
-        return self._store.document_hashes()
+        with self.reading():
+            return self._store.document_hashes()
 
     def document_groups(self) -> dict[str, str]:
-        return self._store.document_groups()
+        with self.reading():
+            return self._store.document_groups()
 
     def chunk_ids(self, filter: Filter | None = None) -> np.ndarray:
-        return self._store.chunk_ids(filter)
+        with self.reading():
+            return self._store.chunk_ids(filter)
 
     def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
-        return self._vectors.reconstruct(ids)
+        with self.reading():
+            return self._vector_call(self._live.reconstruct, ids)
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.folder.iterdir() if p.is_file())

@@ -3,6 +3,9 @@
 A filter is a dict: ``{"lang": "en"}`` (equality), ``{"year": {"$gte": 2020, "$lt": 2024}}``
 (ranges), ``{"type": {"$in": ["pdf", "md"]}}``. Keys combine with AND. Values are compared
 with SQLite's JSON values, so numbers compare as numbers and strings as strings.
+
+Nothing from a filter is ever pasted into SQL: values are bound parameters, and a metadata key
+becomes a bound JSON path (``$."key"``) after a check that it can't leave its quotes.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ def compile_filter(filter: Filter | None) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     for key, condition in filter.items():
-        field = _field(key)
+        field, field_params = _field(key)
         conditions = condition if isinstance(condition, Mapping) else {"$eq": condition}
         if not conditions:
             raise FilterError(f"empty condition for filter key {key!r}")
@@ -36,7 +39,7 @@ def compile_filter(filter: Filter | None) -> tuple[str, list[Any]]:
             if op in _COMPARISONS:
                 _check_scalar(key, op, value)
                 clauses.append(f"{field} {_COMPARISONS[op]} ?")
-                params.append(value)
+                params.extend([*field_params, value])
             elif op in ("$in", "$nin"):
                 if not isinstance(value, list | tuple | set) or not value:
                     raise FilterError(f"{op} for {key!r} needs a non-empty list of values")
@@ -44,7 +47,7 @@ def compile_filter(filter: Filter | None) -> tuple[str, list[Any]]:
                     _check_scalar(key, op, item)
                 marks = ", ".join("?" * len(value))
                 clauses.append(f"{field} {'IN' if op == '$in' else 'NOT IN'} ({marks})")
-                params.extend(value)
+                params.extend([*field_params, *value])
             else:
                 supported = ", ".join([*_COMPARISONS, "$in", "$nin"])
                 raise FilterError(f"unsupported filter operator {op!r} for {key!r} (supported: {supported})")
@@ -88,12 +91,16 @@ def _cli_value(raw: str) -> Any:
     return value if isinstance(value, _SCALARS) else raw
 
 
-def _field(key: Any) -> str:
-    if not isinstance(key, str) or not key or any(c in key for c in '"\\'):
-        raise FilterError(f"invalid filter key {key!r}")
+def _field(key: Any) -> tuple[str, list[str]]:
+    """SQL for a key's value and its bound parameters; the key itself never becomes SQL text."""
+    if not isinstance(key, str) or not key:
+        raise FilterError(f"invalid filter key {key!r}: a key is a non-empty string")
+    if any(c in '"\\' or ord(c) < 0x20 for c in key):
+        # JSON paths can't address these (SQLite compares them in their escaped form): refuse, never guess.
+        raise FilterError(f"invalid filter key {key!r}: quotes, backslashes and control characters are not allowed")
     if key in _COLUMNS:
-        return _COLUMNS[key]
-    return f"json_extract(metadata, '$.\"{key}\"')"
+        return _COLUMNS[key], []
+    return "json_extract(metadata, ?)", [f'$."{key}"']
 
 
 def _check_scalar(key: str, op: str, value: Any) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import connectors
 from connectors import ConnectorOptions
-from indexes.faiss_index import FaissIndex
+from indexes.faiss_index import FaissIndex, refuse_without_manifest
 from indexes.manifest import MANIFEST_NAME, read_manifest
 from rag.chunking import Chunker, ChunkingSettings
 from rag.config import Settings, load_settings
@@ -51,6 +51,7 @@ class RAG:
                  embedder: Embedder | str | None = None, generator: Generator | None = None) -> None:
         self.settings = settings or load_settings()
         self.path = Path(path if path is not None else self.settings.index)
+        refuse_without_manifest(self.path)  # data without a manifest: never start a new index over it
         manifest = read_manifest(self.path) if (self.path / MANIFEST_NAME).exists() else None
         if isinstance(embedder, str) or embedder is None:
             # An existing index knows its embedder; a new one uses the configured one.
@@ -68,6 +69,7 @@ class RAG:
     @classmethod
     def open(cls, path: str | os.PathLike[str], **kwargs: Any) -> RAG:
         """Open an existing index (``RAG(path)`` also creates one on first ingest)."""
+        refuse_without_manifest(Path(path))
         if not (Path(path) / MANIFEST_NAME).exists():
             raise RagloomError(f"no index at {path}; create one with `ragloom ingest PATH --index {path}`")
         return cls(path, **kwargs)
@@ -98,6 +100,10 @@ class RAG:
         return self._index
 
     def _writable_index(self) -> FaissIndex:
+        """The index with its writer lock held (created if new); release with ``end_write``."""
+        if self._index is None and (self.path / MANIFEST_NAME).exists():  # created meanwhile by another process
+            self._index = FaissIndex.open(self.path, embedder=self.embedder.name)
+            self._index.tune(ef_search=self.settings.ef_search, nprobe=self.settings.nprobe)
         if self._index is None:
             chunking = ChunkingSettings(chunk_tokens=self.settings.chunk_tokens,
                                         overlap_tokens=self.settings.overlap_tokens)
@@ -107,6 +113,8 @@ class RAG:
         elif self._index.manifest["embedder"]["dimension"] != self.embedder.dimension:
             raise RagloomError(f"index {self.path} holds {self._index.manifest['embedder']['dimension']}-dim "
                                f"vectors but embedder {self.embedder.name} makes {self.embedder.dimension}")
+        else:
+            self._index.begin_write()  # lock first, then the latest generation: no lost updates
         return self._index
 
     # -- writing -------------------------------------------------------------------------------
@@ -117,23 +125,31 @@ class RAG:
             sources = [sources]
         mode = SyncMode.parse(sync)
         index = self._writable_index()
-        stored = index.manifest.get("chunking") or {}
-        settings = ChunkingSettings(enabled=chunk, chunk_tokens=stored.get("chunk_tokens", self.settings.chunk_tokens),
-                                    overlap_tokens=stored.get("overlap_tokens", self.settings.overlap_tokens))
-        chunker = Chunker(settings, self.embedder.count_tokens, self.embedder.max_tokens)
-        ingestor = Ingestor(index, self.embedder, chunker, embed_batch_size=self.settings.embed_batch_size)
-        return ingestor.run(connectors.load_sources(sources, options), sync=mode, progress=progress)
+        try:
+            stored = index.manifest.get("chunking") or {}
+            settings = ChunkingSettings(enabled=chunk,
+                                        chunk_tokens=stored.get("chunk_tokens", self.settings.chunk_tokens),
+                                        overlap_tokens=stored.get("overlap_tokens", self.settings.overlap_tokens))
+            chunker = Chunker(settings, self.embedder.count_tokens, self.embedder.max_tokens)
+            ingestor = Ingestor(index, self.embedder, chunker, embed_batch_size=self.settings.embed_batch_size)
+            return ingestor.run(connectors.load_sources(sources, options), sync=mode, progress=progress)
+        finally:
+            index.end_write()  # readers and other writers may go on
 
     def delete(self, source_id: str) -> int:
         """Remove one document and its chunks; returns how many chunks went. Other ids never change."""
         index = self.index
-        if index.document(source_id) is None and Path(source_id).exists():
-            source_id = str(Path(source_id).resolve())  # files are keyed by their resolved path
-        if index.document(source_id) is None:
-            raise RagloomError(f"no document {source_id!r} in {self.path}")
-        removed = index.delete(source_id)
-        index.save()
-        return removed
+        index.begin_write()
+        try:
+            if index.document(source_id) is None and Path(source_id).exists():
+                source_id = str(Path(source_id).resolve())  # files are keyed by their resolved path
+            if index.document(source_id) is None:
+                raise RagloomError(f"no document {source_id!r} in {self.path}")
+            removed = index.delete(source_id)
+            index.save()
+            return removed
+        finally:
+            index.end_write()
 
     # -- reading -------------------------------------------------------------------------------
     @property
@@ -172,7 +188,8 @@ class RAG:
             vectors = self.embedder.embed_query(queries[0])[None, :]
         else:
             vectors = self.embedder.embed_documents(list(queries), batch_size=batch_size)
-        results = [retriever.search(q, vectors[i], want, filter, mode, mmr) for i, q in enumerate(queries)]
+        with self.index.reading():  # one generation for the whole retrieval, even while another process writes
+            results = [retriever.search(q, vectors[i], want, filter, mode, mmr) for i, q in enumerate(queries)]
         if documents:
             results = [documents_only(hits, k) for hits in results]
         floor = self.settings.min_score if min_score is None else min_score
@@ -188,10 +205,12 @@ class RAG:
             return {"path": str(self.path), "documents": 0, "chunks": 0, "embedder": self.embedder.name,
                     "dimension": None, "bytes": 0}
         manifest = self.index.manifest
+        with self.index.reading():
+            documents, chunks = len(self.index.documents()), self.index.count()
         return {
             "path": str(self.path),
-            "documents": len(self.index.documents()),
-            "chunks": self.index.count(),
+            "documents": documents,
+            "chunks": chunks,
             "embedder": manifest["embedder"]["name"],
             "dimension": manifest["embedder"]["dimension"],
             "bytes": self.index.size_bytes(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -97,11 +98,17 @@ def test_opening_with_another_embedder_fails_clearly(tmp_path: Path, embedder) -
         RAG(tmp_path / "i", embedder=embedder)
 
 
-def test_second_writer_is_refused(tmp_path: Path, embedder) -> None:
+def test_second_writer_is_refused_while_the_first_writes(tmp_path: Path, embedder) -> None:
     with RAG(tmp_path / "i", embedder=embedder) as first:
         first.ingest([Document("a", "alpha")])
-        with RAG(tmp_path / "i", embedder=embedder) as second, pytest.raises(RagloomError, match="another process"):
+        first.index.begin_write()  # what an ingest holds while it runs
+        with RAG(tmp_path / "i", embedder=embedder) as second, \
+                pytest.raises(RagloomError, match=f"being written by process {os.getpid()}"):
             second.ingest([Document("b", "beta")])
+        first.index.end_write()
+        with RAG(tmp_path / "i", embedder=embedder) as second:  # a finished writer holds nothing
+            second.ingest([Document("b", "beta")])
+        assert {d.source_id for d in first.documents()} == {"a", "b"}  # the long-lived object sees it too
 
 
 def test_index_folder_holds_no_pickle(tmp_path: Path, embedder) -> None:
