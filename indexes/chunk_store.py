@@ -62,7 +62,7 @@ def sqlite_error(exc: sqlite3.Error, path: Path) -> RagloomError:
     if "unable to open" in text:
         return RagloomError(f"cannot open the chunk store {path} (is the folder readable?)")
     if "malformed" in text or "not a database" in text or "corrupt" in text or isinstance(exc, sqlite3.DatabaseError):
-        return corrupt(folder, f"its chunk store {path.name} is damaged")
+        return corrupt(folder, f"pages of its chunk store {path.name} cannot be read")
     return RagloomError(f"chunk store {path}: {exc}")
 
 

@@ -31,15 +31,25 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise IndexCorruptError(f"{folder} is not a ragloom index (no {MANIFEST_NAME})") from None
     except (OSError, ValueError) as exc:
-        raise IndexCorruptError(f"cannot read {path}: {exc}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise IndexCorruptError(f"{path} is not a ragloom index manifest")
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not valid JSON"
+        raise IndexCorruptError(f"cannot read {path} ({reason}); run `ragloom check --index {folder} --repair` "
+                                "to rebuild it from the chunk store") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or not _well_formed(manifest):
+        raise IndexCorruptError(f"{path} is not a ragloom index manifest; run "
+                                f"`ragloom check --index {folder} --repair` to rebuild it from the chunk store")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexMismatchError(
             f"index {folder} has format version {manifest.get('format_version')}; "
             f"this ragloom reads version {FORMAT_VERSION}. Re-ingest into a new index."
         )
     return manifest
+
+
+def _well_formed(manifest: dict[str, Any]) -> bool:
+    embedder, vectors = manifest.get("embedder"), manifest.get("vector_index")
+    return (isinstance(embedder, dict) and isinstance(embedder.get("name"), str)
+            and isinstance(embedder.get("dimension"), int) and isinstance(vectors, dict)
+            and isinstance(vectors.get("kind"), str))
 
 
 def check_embedder(manifest: dict[str, Any], folder: Path, name: str | None, dimension: int | None) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -18,6 +20,7 @@ COMMAND_MODULES = (
     "rag.cli.chat_command",
     "rag.cli.documents_command",
     "rag.cli.info_command",
+    "rag.cli.check_command",
     "rag.cli.eval_command",
     "rag.cli.eval_qa_command",
     "rag.cli.ui_command",
@@ -62,14 +65,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
+    # Past a file size limit, writes fail with EFBIG (a one-line error) instead of killing us.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         return int(args.func(args) or 0)
     except RagloomError as exc:
         print(f"ragloom: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return _closed_pipe()
+    except OSError as exc:  # read-only folder, full disk, a path through a file ...
+        print(f"ragloom: error: {_os_error(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("ragloom: interrupted (work saved up to the last checkpoint)", file=sys.stderr)
         return 130
+
+
+def _closed_pipe() -> int:
+    """The reader of our output went away (``ragloom search ... | head -1``): stop quietly."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # so flushing at exit can't raise again
+    return 141  # what a shell reports for SIGPIPE
+
+
+def _os_error(exc: OSError) -> str:
+    where = f" {exc.filename}" if exc.filename else ""
+    reasons = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+               errno.EFBIG: "the file size limit was reached", errno.EROFS: "the file system is read-only",
+               errno.EACCES: "permission denied", errno.ENOTDIR: "a part of the path is a file, not a folder",
+               errno.ENOENT: "no such file or folder"}
+    return f"cannot use{where}: {reasons.get(exc.errno or 0, exc.strerror or str(exc))}"
 
 
 def _version() -> str:

@@ -36,7 +36,8 @@ def test_unchanged_reingest_writes_nothing(tmp_path: Path, corpus: Path, embedde
         first = rag.ingest([corpus])
     assert (first.added, first.unchanged, first.chunks) == (3, 0, 3)
     files_before = vector_files(index)
-    stamps = {p.name: p.stat().st_mtime_ns for p in index.iterdir() if p.is_file() and p.name != ".lock"}  # the lock names its writer
+    # .lock is left out: every writer writes its pid there
+    stamps = {p.name: p.stat().st_mtime_ns for p in index.iterdir() if p.is_file() and p.name != ".lock"}
     (corpus / "cats.txt").touch()  # a newer mtime alone is not a change
     with RAG(index, embedder=embedder) as rag:
         second = rag.ingest([corpus])
