@@ -46,6 +46,7 @@ class Findings:
     """What ``check_index`` learnt, for printing and for ``repair_index``."""
 
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth knowing, not damage (exit status 0)
     manifest: dict[str, Any] | None = None  # the usable manifest (file or the store's copy)
     reusable_vectors: VectorIndex | None = None  # the vector file, when its bytes are as saved
 
@@ -129,9 +130,13 @@ def _check_store(db: sqlite3.Connection, found: Findings) -> bool:
         db.execute("INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)")
     except sqlite3.DatabaseError:
         found.add("keyword index is out of step with the chunks", REBUILD_KEYWORDS, "keywords")
+    marked = [r[0] for r in db.execute("SELECT source_id FROM documents WHERE content_hash = ''")]
+    found.notes.extend(f"document {source_id!r} awaits re-ingesting (a repair found chunks missing)"
+                       for source_id in marked)
     rows = db.execute(
         "SELECT d.source_id, d.chunk_count, COUNT(c.id) FROM documents d LEFT JOIN chunks c "
-        "ON c.document_id = d.source_id GROUP BY d.source_id HAVING d.chunk_count != COUNT(c.id)").fetchall()
+        "ON c.document_id = d.source_id WHERE d.content_hash != '' GROUP BY d.source_id "
+        "HAVING d.chunk_count != COUNT(c.id)").fetchall()
     for source_id, expected, present in rows[:20]:
         found.add(f"document {source_id!r} has {present} of its {expected} chunks", MARK_REINGEST, "documents")
     if len(rows) > 20:

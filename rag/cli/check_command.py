@@ -36,15 +36,18 @@ def run(args: argparse.Namespace) -> int:
     elif folder.is_dir():
         lock.acquire()  # a save in progress would look like orphan files; wait for nobody, say who writes
     try:
-        problems = check_index(folder).problems
+        findings = check_index(folder)
+        problems = findings.problems
     finally:
         lock.release()
     if args.json:
-        print_json({"index": str(folder), "repaired": done,
+        print_json({"index": str(folder), "repaired": done, "notes": findings.notes,
                     "problems": [{"problem": p.text, "repair": p.repair} for p in problems]})
         return 1 if problems else 0
     for line in done:
         print(f"repaired: {line}")
+    for note in findings.notes:
+        print(f"note: {note}")
     for problem in problems:
         hint = f" (--repair would {problem.repair})" if problem.repair and not args.repair else ""
         print(f"problem: {problem.text}{hint}")
