@@ -23,18 +23,25 @@ import numpy as np
 
 from indexes.atomic import fsync_dir, write_atomic, write_json_atomic
 from indexes.chunk_store import ChunkStore
+from indexes.faiss_kinds import FaissVectors, new_vectors, read_vectors
 from indexes.manifest import MANIFEST_NAME, check_embedder, new_manifest, read_manifest
-from indexes.vectors import VectorIndex
 from rag.core.errors import ConfigError, IndexCorruptError, RagloomError
-from rag.core.types import Chunk, DocumentRecord, Filter, NewChunk, ScoredChunk
+from rag.core.protocols import IndexCapability
+from rag.core.types import Chunk, DocumentRecord, Filter, NewChunk, ScoredChunk, SearchMode, SearchQuery
 
 STORE_NAME = "chunks.sqlite"
 
 
 class FaissIndex:
-    """A persistent index folder. Build with ``create`` or ``open``; changes are durable after ``save``."""
+    """A persistent index folder. Build with ``create`` or ``open``; changes are durable after ``save``.
 
-    def __init__(self, folder: Path, manifest: dict[str, Any], store: ChunkStore, vectors: VectorIndex) -> None:
+    Implements ``rag.core.protocols.Index`` for the kinds flat, hnsw and ivf (``indexes.faiss_kinds``);
+    callers get one through ``indexes.factory``. Keyword search is BM25 over the chunk store's FTS5.
+    """
+
+    capabilities = frozenset({IndexCapability.KEYWORD})
+
+    def __init__(self, folder: Path, manifest: dict[str, Any], store: ChunkStore, vectors: FaissVectors) -> None:
         self.folder = folder
         self.manifest = manifest
         self._store = store
@@ -54,7 +61,7 @@ class FaissIndex:
             raise RagloomError(f"{folder} exists and is not a folder")
         folder.mkdir(parents=True, exist_ok=True)
         index = cls(folder, new_manifest(embedder, dimension, kind, chunking or {}), ChunkStore(folder / STORE_NAME),
-                    VectorIndex(dimension, kind))
+                    new_vectors(kind, dimension))
         index._acquire_lock()
         index._store.set_setting("created", "1")
         index.save()
@@ -74,9 +81,13 @@ class FaissIndex:
         if vectors_file is None or not (folder / vectors_file).is_file():
             store.close()
             raise IndexCorruptError(f"index {folder} has no vector file; it was never saved completely")
-        vectors = VectorIndex.read(folder / vectors_file, manifest["embedder"]["dimension"],
-                                   manifest["vector_index"]["kind"], store.tombstones())
+        vectors = read_vectors(folder / vectors_file, manifest["embedder"]["dimension"],
+                               manifest["vector_index"]["kind"], store.tombstones())
         return cls(folder, manifest, store, vectors)
+
+    @property
+    def kind(self) -> str:
+        return self._vectors.kind
 
     def tune(self, ef_search: int | None = None, nprobe: int | None = None) -> None:
         """Search effort of the approximate kinds (ignored by flat): recall against speed."""
@@ -152,41 +163,39 @@ class FaissIndex:
             self._lock_fd = None
 
     # -- reading -------------------------------------------------------------------------------
-    def search(self, queries: np.ndarray, k: int, filter: Filter | None = None) -> list[list[ScoredChunk]]:
-        queries = np.atleast_2d(queries)
-        if k < 1:
-            raise RagloomError(f"k must be at least 1 (got {k})")
-        allowed = self._store.chunk_ids(filter) if filter else None
+    def search(self, query: SearchQuery) -> list[ScoredChunk]:
+        if query.mode is SearchMode.KEYWORD:
+            return self._keyword_search(query)
+        vector = np.asarray(query.vector, dtype=np.float32).reshape(-1)
+        if query.candidates is not None:
+            return self._score_candidates(vector, query)
+        allowed = self._store.chunk_ids(query.filter) if query.filter else None
         if self._vectors.ntotal == 0 or (allowed is not None and len(allowed) == 0):
-            return [[] for _ in range(len(queries))]
-        scores, ids = self._vectors.search(queries, k, allowed)
-        chunks = self._store.get_chunks(int(i) for i in np.unique(ids) if i >= 0)
-        results = []
-        for row_scores, row_ids in zip(scores, ids, strict=True):
-            hits = [(float(s), chunks[int(i)]) for s, i in zip(row_scores, row_ids, strict=True) if int(i) in chunks]
-            results.append([ScoredChunk(chunk=c, score=s, rank=r, cosine=s) for r, (s, c) in enumerate(hits, start=1)])
-        return results
+            return []
+        scores, ids = self._vectors.search(vector[None, :], query.k, allowed)
+        chunks = self._store.get_chunks(int(i) for i in ids[0] if i >= 0)
+        hits = [(float(s), chunks[int(i)]) for s, i in zip(scores[0], ids[0], strict=True) if int(i) in chunks]
+        return [ScoredChunk(chunk=c, score=s, rank=r, cosine=s) for r, (s, c) in enumerate(hits, start=1)]
 
-    def keyword_search(self, text: str, k: int, filter: Filter | None = None) -> list[ScoredChunk]:
+    def _score_candidates(self, vector: np.ndarray, query: SearchQuery) -> list[ScoredChunk]:
+        """Exact cosine of the given candidates (those still stored and matching the filter)."""
+        wanted = query.candidates or ()
+        if query.filter:
+            allowed = set(self._store.chunk_ids(query.filter).tolist())
+            wanted = tuple(i for i in wanted if i in allowed)
+        chunks = self._store.get_chunks(wanted)
+        ids = [i for i in dict.fromkeys(wanted) if i in chunks]
+        sims = self._vectors.reconstruct(ids) @ vector
+        order = sorted(range(len(ids)), key=lambda n: (-sims[n], ids[n]))[: query.k]
+        return [ScoredChunk(chunk=chunks[ids[n]], score=float(sims[n]), rank=r, cosine=float(sims[n]))
+                for r, n in enumerate(order, start=1)]
+
+    def _keyword_search(self, query: SearchQuery) -> list[ScoredChunk]:
         """Top ``k`` chunks by BM25 (FTS5), filtered before ranking; ``score`` is the BM25 score."""
-        if k < 1:
-            raise RagloomError(f"k must be at least 1 (got {k})")
-        return self.scored(self._store.keyword_search(text, k, filter), keyword=True)
-
-    def keyword_matches(self, text: str, limit: int, filter: Filter | None = None) -> list[tuple[int, float]]:
-        """``(chunk id, BM25)`` of up to ``limit`` chunks holding any query term, best first (ids only: cheap)."""
-        return self._store.keyword_search(text, limit, filter)
-
-    def scored(self, pairs: Sequence[tuple[int, float]], keyword: bool = False) -> list[ScoredChunk]:
-        """``ScoredChunk``s for ``(id, score)`` pairs, ranked in the given order."""
+        pairs = self._store.keyword_search(query.text or "", query.k, query.filter, query.candidates)
         chunks = self._store.get_chunks(i for i, _ in pairs)
         found = [(i, s) for i, s in pairs if i in chunks]
-        return [ScoredChunk(chunk=chunks[i], score=s, rank=r, keyword=s if keyword else None)
-                for r, (i, s) in enumerate(found, start=1)]
-
-    def dense_scores(self, query: np.ndarray, ids: Sequence[int]) -> np.ndarray:
-        """Cosine similarity of ``query`` (a unit vector) to each chunk in ``ids``."""
-        return self._vectors.reconstruct(ids) @ np.asarray(query, dtype=np.float32)
+        return [ScoredChunk(chunk=chunks[i], score=s, rank=r, keyword=s) for r, (i, s) in enumerate(found, start=1)]
 
     def get(self, ids: Sequence[int]) -> list[Chunk]:
         found = self._store.get_chunks(ids)
