@@ -94,7 +94,7 @@ def ingest_folder(task: dict[str, Any]) -> dict[str, Any]:
 
 def index_only(task: dict[str, Any]) -> dict[str, Any]:
     """Vector index + a real query embedding per query (the chunk-store lookup, ~0.2 ms, is left out)."""
-    from indexes.vectors import VectorIndex
+    from indexes.faiss_kinds import new_vectors
     from rag.embeddings import create_embedder
 
     embedder = create_embedder()
@@ -108,7 +108,7 @@ def index_only(task: dict[str, Any]) -> dict[str, Any]:
     truth: np.ndarray | None = None
     for kind in task["kinds"]:
         started = time.perf_counter()
-        index = VectorIndex(vectors.shape[1], kind)
+        index = new_vectors(kind, vectors.shape[1])
         index.add(ids, vectors)
         build_seconds = time.perf_counter() - started
         settings = ANN_SWEEP.get(kind, (None,))

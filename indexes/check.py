@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from indexes.faiss_index import STORE_NAME, file_sha256
+from indexes.faiss_kinds import FaissVectors, read_vectors
 from indexes.manifest import MANIFEST_NAME, read_manifest
-from indexes.vectors import VectorIndex
 from rag.core.errors import IndexCorruptError, RagloomError
 
 # What --repair does, by kind of problem.
@@ -48,7 +48,7 @@ class Findings:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # worth knowing, not damage (exit status 0)
     manifest: dict[str, Any] | None = None  # the usable manifest (file or the store's copy)
-    reusable_vectors: VectorIndex | None = None  # the vector file, when its bytes are as saved
+    reusable_vectors: FaissVectors | None = None  # the vector file, when its bytes are as saved
 
     def add(self, text: str, repair: str | None, kind: str) -> None:
         self.problems.append(Problem(text, repair, kind))
@@ -171,7 +171,7 @@ def _check_vectors(folder: Path, db: sqlite3.Connection, settings: dict[str, str
     dimension, kind = manifest["embedder"]["dimension"], manifest["vector_index"]["kind"]
     tombstones = [r[0] for r in db.execute("SELECT id FROM tombstones")]
     try:
-        vectors = VectorIndex.read(path, dimension, kind, tombstones)
+        vectors = read_vectors(path, dimension, kind, tombstones)
         ids, values = vectors._all_ids_and_vectors()
     except (IndexCorruptError, RuntimeError):
         found.add(f"vector file {name} cannot be read as a {dimension}-dim FAISS index", REEMBED, "vectors")

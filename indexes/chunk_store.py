@@ -233,17 +233,23 @@ class ChunkStore:
         rows = self._db.rows(f"SELECT id FROM chunks WHERE {where}", params)
         return np.array([r[0] for r in rows], dtype=np.int64)
 
-    def keyword_search(self, text: str, k: int, filter: Filter | None = None) -> list[tuple[int, float]]:
-        """Top ``k`` chunks by BM25 for ``text`` among those matching ``filter``: ``(id, score)``, best first."""
+    def keyword_search(self, text: str, k: int, filter: Filter | None = None,
+                       ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """Top ``k`` chunks by BM25 for ``text`` among those matching ``filter`` (and in ``ids``, when
+        given): ``(id, score)``, best first. BM25 statistics are the whole collection's either way."""
         expression = match_expression(text)
-        if expression is None:
+        if expression is None or (ids is not None and not ids):
             return []
         where, params = compile_filter(filter)
         restrict = f"AND rowid IN (SELECT id FROM chunks WHERE {where})" if filter else ""
+        among: list[int] = []
+        if ids is not None:
+            among = [int(i) for i in dict.fromkeys(ids)]
+            restrict += f" AND rowid IN ({', '.join('?' * len(among))})"
         rows = self._db.rows(
             f"SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? {restrict} "
             "ORDER BY bm25(chunks_fts) LIMIT ?",
-            [expression, *(params if filter else []), k],
+            [expression, *(params if filter else []), *among, k],
         )
         return [(int(i), float(s)) for i, s in rows]
 

@@ -36,11 +36,12 @@ import numpy as np
 
 from indexes.atomic import fsync_dir, write_atomic, write_json_atomic
 from indexes.chunk_store import ChunkStore, corrupt
+from indexes.faiss_kinds import FaissVectors, new_vectors, read_vectors
 from indexes.locking import WriterLock
 from indexes.manifest import MANIFEST_NAME, check_embedder, new_manifest, read_manifest
-from indexes.vectors import VectorIndex
 from rag.core.errors import ConfigError, IndexCorruptError, RagloomError
-from rag.core.types import Chunk, DocumentRecord, Filter, NewChunk, ScoredChunk
+from rag.core.protocols import IndexCapability
+from rag.core.types import Chunk, DocumentRecord, Filter, NewChunk, ScoredChunk, SearchMode, SearchQuery
 
 STORE_NAME = "chunks.sqlite"
 CHECKSUM_ON_OPEN_BYTES = 256 * 2**20  # open hashes vector files up to this size; `ragloom check` hashes all
@@ -85,9 +86,15 @@ def refuse_without_manifest(folder: Path) -> None:
 
 
 class FaissIndex:
-    """A persistent index folder. Build with ``create`` or ``open``; changes are durable after ``save``."""
+    """A persistent index folder. Build with ``create`` or ``open``; changes are durable after ``save``.
 
-    def __init__(self, folder: Path, manifest: dict[str, Any], store: ChunkStore, vectors: VectorIndex | None,
+    Implements ``rag.core.protocols.Index`` for the kinds flat, hnsw and ivf (``indexes.faiss_kinds``);
+    callers get one through ``indexes.factory``. Keyword search is BM25 over the chunk store's FTS5.
+    """
+
+    capabilities = frozenset({IndexCapability.KEYWORD})
+
+    def __init__(self, folder: Path, manifest: dict[str, Any], store: ChunkStore, vectors: FaissVectors | None,
                  lock: WriterLock | None = None) -> None:
         self.folder = folder
         self.manifest = manifest
@@ -121,7 +128,7 @@ class FaissIndex:
             refuse_without_manifest(folder)
             store = ChunkStore(folder / STORE_NAME)
             index = cls(folder, new_manifest(embedder, dimension, kind, chunking or {}), store,
-                        VectorIndex(dimension, kind), lock=lock)
+                        new_vectors(kind, dimension), lock=lock)
             index._remove_orphans()
             store.set_setting("created", "1")
             index.save()
@@ -172,7 +179,7 @@ class FaissIndex:
             raise corrupt(folder, f"its vector file {name} does not match the checksum of the last save")
         dimension, kind = self.manifest["embedder"]["dimension"], self.manifest["vector_index"]["kind"]
         try:
-            vectors = VectorIndex.read(path, dimension, kind, store.tombstones())
+            vectors = read_vectors(path, dimension, kind, store.tombstones())
         except IndexCorruptError as exc:  # our own words pass; FAISS's parse errors are summarised
             said = str(exc) if "manifest says" in str(exc) else f"its vector file {name} cannot be read"
             raise corrupt(folder, said) from None
@@ -209,9 +216,13 @@ class FaissIndex:
                 self._store.end_read()
 
     @property
-    def _live(self) -> VectorIndex:
+    def _live(self) -> FaissVectors:
         assert self._vectors is not None  # loaded by reading() / begin_write()
         return self._vectors
+
+    @property
+    def kind(self) -> str:
+        return str(self.manifest["vector_index"]["kind"])
 
     def tune(self, ef_search: int | None = None, nprobe: int | None = None) -> None:
         """Search effort of the approximate kinds (ignored by flat): recall against speed."""
@@ -241,6 +252,7 @@ class FaissIndex:
                 if self._vectors is None or self._store.get_setting("generation") != self._generation:
                     self._load_current()
                 self._remove_orphans()
+                self._finish_manifest()
             except BaseException:
                 self._lock.release()
                 raise
@@ -254,6 +266,13 @@ class FaissIndex:
                 self._store.rollback()
                 self._vectors, self._generation = None, None  # the in-memory vectors held the dropped changes
             self._lock.release()
+
+    def _finish_manifest(self) -> None:
+        """A writer killed between its commit and its manifest left stale counts: write them now."""
+        counts = {"documents": self._store.count_documents(), "chunks": self._store.count_chunks()}
+        if self.manifest.get("counts") != counts:
+            self.manifest["counts"] = counts
+            write_json_atomic(self.folder / MANIFEST_NAME, self.manifest)
 
     def _remove_orphans(self) -> None:
         # Vector files of saves that died before their commit, and half-written temp files.
@@ -334,21 +353,20 @@ class FaissIndex:
                 self._lock.release()
 
     # -- reading -------------------------------------------------------------------------------
-    def search(self, queries: np.ndarray, k: int, filter: Filter | None = None) -> list[list[ScoredChunk]]:
-        queries = np.atleast_2d(queries)
-        if k < 1:
-            raise RagloomError(f"k must be at least 1 (got {k})")
+    def search(self, query: SearchQuery) -> list[ScoredChunk]:
         with self.reading():
-            allowed = self._store.chunk_ids(filter) if filter else None
+            if query.mode is SearchMode.KEYWORD:
+                return self._keyword_search(query)
+            vector = np.asarray(query.vector, dtype=np.float32).reshape(-1)
+            if query.candidates is not None:
+                return self._score_candidates(vector, query)
+            allowed = self._store.chunk_ids(query.filter) if query.filter else None
             if self._live.ntotal == 0 or (allowed is not None and len(allowed) == 0):
-                return [[] for _ in range(len(queries))]
-            scores, ids = self._vector_call(self._live.search, queries, k, allowed)
-            chunks = self._store.get_chunks(int(i) for i in np.unique(ids) if i >= 0)
-        results = []
-        for row_scores, row_ids in zip(scores, ids, strict=True):
-            hits = [(float(s), chunks[int(i)]) for s, i in zip(row_scores, row_ids, strict=True) if int(i) in chunks]
-            results.append([ScoredChunk(chunk=c, score=s, rank=r, cosine=s) for r, (s, c) in enumerate(hits, start=1)])
-        return results
+                return []
+            scores, ids = self._vector_call(self._live.search, vector[None, :], query.k, allowed)
+            chunks = self._store.get_chunks(int(i) for i in ids[0] if i >= 0)
+        hits = [(float(s), chunks[int(i)]) for s, i in zip(scores[0], ids[0], strict=True) if int(i) in chunks]
+        return [ScoredChunk(chunk=c, score=s, rank=r, cosine=s) for r, (s, c) in enumerate(hits, start=1)]
 
     def _vector_call(self, call: Any, *args: Any) -> Any:
         """Run a FAISS call; its failures on a loaded index mean damage, said in our words."""
@@ -357,29 +375,25 @@ class FaissIndex:
         except RuntimeError:
             raise corrupt(self.folder, "its vectors do not match its chunks") from None
 
-    def keyword_search(self, text: str, k: int, filter: Filter | None = None) -> list[ScoredChunk]:
+    def _score_candidates(self, vector: np.ndarray, query: SearchQuery) -> list[ScoredChunk]:
+        """Exact cosine of the given candidates (those still stored and matching the filter)."""
+        wanted = query.candidates or ()
+        if query.filter:
+            allowed = set(self._store.chunk_ids(query.filter).tolist())
+            wanted = tuple(i for i in wanted if i in allowed)
+        chunks = self._store.get_chunks(wanted)
+        ids = [i for i in dict.fromkeys(wanted) if i in chunks]
+        sims = self._vector_call(self._live.reconstruct, ids) @ vector
+        order = sorted(range(len(ids)), key=lambda n: (-sims[n], ids[n]))[: query.k]
+        return [ScoredChunk(chunk=chunks[ids[n]], score=float(sims[n]), rank=r, cosine=float(sims[n]))
+                for r, n in enumerate(order, start=1)]
+
+    def _keyword_search(self, query: SearchQuery) -> list[ScoredChunk]:
         """Top ``k`` chunks by BM25 (FTS5), filtered before ranking; ``score`` is the BM25 score."""
-        if k < 1:
-            raise RagloomError(f"k must be at least 1 (got {k})")
-        with self.reading():
-            return self.scored(self._store.keyword_search(text, k, filter), keyword=True)
-
-    def keyword_matches(self, text: str, limit: int, filter: Filter | None = None) -> list[tuple[int, float]]:
-        """``(chunk id, BM25)`` of up to ``limit`` chunks holding any query term, best first (ids only: cheap)."""
-        with self.reading():
-            return self._store.keyword_search(text, limit, filter)
-
-    def scored(self, pairs: Sequence[tuple[int, float]], keyword: bool = False) -> list[ScoredChunk]:
-        """``ScoredChunk``s for ``(id, score)`` pairs, ranked in the given order."""
-        with self.reading():
-            chunks = self._store.get_chunks(i for i, _ in pairs)
+        pairs = self._store.keyword_search(query.text or "", query.k, query.filter, query.candidates)
+        chunks = self._store.get_chunks(i for i, _ in pairs)
         found = [(i, s) for i, s in pairs if i in chunks]
-        return [ScoredChunk(chunk=chunks[i], score=s, rank=r, keyword=s if keyword else None)
-                for r, (i, s) in enumerate(found, start=1)]
-
-    def dense_scores(self, query: np.ndarray, ids: Sequence[int]) -> np.ndarray:
-        """Cosine similarity of ``query`` (a unit vector) to each chunk in ``ids``."""
-        return self.vectors_of(ids) @ np.asarray(query, dtype=np.float32)
+        return [ScoredChunk(chunk=chunks[i], score=s, rank=r, keyword=s) for r, (i, s) in enumerate(found, start=1)]
 
     def get(self, ids: Sequence[int]) -> list[Chunk]:
         with self.reading():

@@ -26,8 +26,8 @@ import numpy as np
 from indexes.check import Findings, check_index
 from indexes.chunk_store import ChunkStore
 from indexes.faiss_index import STORE_NAME, FaissIndex
+from indexes.faiss_kinds import FaissVectors, new_vectors
 from indexes.locking import WriterLock
-from indexes.vectors import VectorIndex
 from rag.core.errors import RagloomError
 
 Embed = Callable[[Sequence[str]], np.ndarray]
@@ -94,7 +94,7 @@ def _incomplete_documents(store: ChunkStore) -> list[str]:
 
 
 def _rebuilt_vectors(store: ChunkStore, manifest: dict[str, Any], found: Findings, embed: Callable[[str], Embed],
-                     progress: Callable[[str], None], done: list[str]) -> VectorIndex:
+                     progress: Callable[[str], None], done: list[str]) -> FaissVectors:
     dimension, kind = manifest["embedder"]["dimension"], manifest["vector_index"]["kind"]
     keep: dict[int, np.ndarray] = {}
     old = found.reusable_vectors
@@ -103,7 +103,7 @@ def _rebuilt_vectors(store: ChunkStore, manifest: dict[str, Any], found: Finding
         good = np.isfinite(values).all(axis=1) & (np.linalg.norm(np.nan_to_num(values), axis=1) > 1e-6)
         good &= ~np.isin(ids, np.fromiter(old.tombstones, dtype=np.int64))
         keep = {int(i): v for i, v in zip(ids[good], values[good], strict=True)}
-    fresh = VectorIndex(dimension, kind)
+    fresh = new_vectors(kind, dimension)
     embedder: Embed | None = None
     reused = embedded = 0
     for batch in store.all_chunks():

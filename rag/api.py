@@ -16,22 +16,25 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 import connectors
 from connectors import ConnectorOptions
-from indexes.faiss_index import FaissIndex, refuse_without_manifest
+from indexes import refuse_without_manifest
+from indexes.factory import create_index, open_index
 from indexes.manifest import MANIFEST_NAME, read_manifest
 from rag.chunking import Chunker, ChunkingSettings
 from rag.config import Settings, load_settings
 from rag.core.errors import RagloomError
-from rag.core.protocols import Connector, Embedder
-from rag.core.types import Document, DocumentRecord, Filter, ScoredChunk
+from rag.core.protocols import Connector, Embedder, Index
+from rag.core.types import Chunk, Document, DocumentRecord, Filter, ScoredChunk
 from rag.embeddings import create_embedder
 from rag.ingest import Ingestor, IngestReport, SyncMode
 from rag.prompts.focus import SourceFocus
 from rag.retrieval import RetrievalMode, RetrievalSettings, Retriever, documents_only
 
 if TYPE_CHECKING:
-    from connectors.tools import ApiTool
+    from connectors import ApiTool
     from rag.core.answer import Answer
     from rag.core.protocols import Generator
     from rag.core.types import Message
@@ -58,13 +61,12 @@ class RAG:
             name = embedder or (manifest["embedder"]["name"] if manifest else self.settings.embedder)
             embedder = create_embedder(name)
         self.embedder: Embedder = embedder
-        self._index: FaissIndex | None = None
+        self._index: Index | None = None
         self._generator = generator
         self._answerer: Answerer | None = None
         self._tools: dict[str, ApiTool] = {}
         if manifest is not None:
-            self._index = FaissIndex.open(self.path, embedder=self.embedder.name)
-            self._index.tune(ef_search=self.settings.ef_search, nprobe=self.settings.nprobe)
+            self._index = open_index(self.path, embedder=self.embedder.name, **self._index_options())
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], **kwargs: Any) -> RAG:
@@ -94,22 +96,25 @@ class RAG:
         return self._index is not None
 
     @property
-    def index(self) -> FaissIndex:
+    def index(self) -> Index:
         if self._index is None:
             raise RagloomError(f"no index at {self.path} yet; ingest some documents first")
         return self._index
 
-    def _writable_index(self) -> FaissIndex:
+    def _index_options(self) -> dict[str, Any]:
+        """Backend options from settings (each index kind takes the ones it knows)."""
+        return {"ef_search": self.settings.ef_search, "nprobe": self.settings.nprobe}
+
+    def _writable_index(self) -> Index:
         """The index with its writer lock held (created if new); release with ``end_write``."""
         if self._index is None and (self.path / MANIFEST_NAME).exists():  # created meanwhile by another process
-            self._index = FaissIndex.open(self.path, embedder=self.embedder.name)
-            self._index.tune(ef_search=self.settings.ef_search, nprobe=self.settings.nprobe)
+            self._index = open_index(self.path, embedder=self.embedder.name, **self._index_options())
         if self._index is None:
             chunking = ChunkingSettings(chunk_tokens=self.settings.chunk_tokens,
                                         overlap_tokens=self.settings.overlap_tokens)
-            self._index = FaissIndex.create(self.path, self.embedder.name, self.embedder.dimension,
-                                            kind=self.settings.index_kind, chunking=chunking.as_dict())
-            self._index.tune(ef_search=self.settings.ef_search, nprobe=self.settings.nprobe)
+            self._index = create_index(self.settings.index_kind, self.path, embedder=self.embedder.name,
+                                       dimension=self.embedder.dimension, chunking=chunking.as_dict(),
+                                       **self._index_options())
         elif self._index.manifest["embedder"]["dimension"] != self.embedder.dimension:
             raise RagloomError(f"index {self.path} holds {self._index.manifest['embedder']['dimension']}-dim "
                                f"vectors but embedder {self.embedder.name} makes {self.embedder.dimension}")
@@ -200,21 +205,33 @@ class RAG:
     def documents(self) -> list[DocumentRecord]:
         return self.index.documents() if self.exists else []
 
+    def chunk_ids(self, filter: Filter | None = None) -> list[int]:
+        """Ids of the stored chunks matching ``filter`` (every chunk without one)."""
+        return self.index.chunk_ids(filter).tolist() if self.exists else []
+
+    def chunks(self, ids: Sequence[int]) -> list[Chunk]:
+        """The stored chunks with these ids, in order (unknown ids are left out)."""
+        return self.index.get(ids) if self.exists and len(ids) else []
+
+    def vectors_of(self, ids: Sequence[int]) -> np.ndarray:
+        """The stored unit vectors of these chunks, one row each (for plotting or custom ranking)."""
+        if not self.exists or not len(ids):
+            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        return self.index.vectors_of(ids)
+
     def info(self) -> dict[str, Any]:
         if not self.exists:
             return {"path": str(self.path), "documents": 0, "chunks": 0, "embedder": self.embedder.name,
                     "dimension": None, "bytes": 0}
         manifest = self.index.manifest
-        with self.index.reading():
-            documents, chunks = len(self.index.documents()), self.index.count()
         return {
             "path": str(self.path),
-            "documents": documents,
-            "chunks": chunks,
+            "documents": len(self.index.documents()),
+            "chunks": self.index.count(),
             "embedder": manifest["embedder"]["name"],
             "dimension": manifest["embedder"]["dimension"],
             "bytes": self.index.size_bytes(),
-            "index_kind": manifest["vector_index"]["kind"],
+            "index_kind": self.index.kind,
             "chunking": manifest.get("chunking", {}),
         }
 
@@ -256,7 +273,7 @@ class RAG:
     def add_tool(self, tool: ApiTool | str | os.PathLike[str], *, allow_private: bool = False) -> ApiTool:
         """Register a live HTTP JSON tool (an ``ApiTool`` or a spec file) to consult at question time."""
         if not hasattr(tool, "fetch"):
-            from connectors.tools import load_tool
+            from connectors import load_tool
 
             tool = load_tool(tool, allow_private=allow_private)
         self._tools[tool.name] = tool
@@ -269,7 +286,7 @@ class RAG:
 
     def _tool_context(self, question: str, tools: Sequence[str | ApiTool]) -> tuple[list[Document], list[str]]:
         """Documents from each tool; a tool that fails becomes a note, and the answer goes on without it."""
-        from connectors.tools import ToolError
+        from connectors import ToolError
 
         documents: list[Document] = []
         notes: list[str] = []

@@ -28,10 +28,9 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from indexes.faiss_index import FaissIndex
 from rag.chunking import Chunker
 from rag.core.errors import ConfigError
-from rag.core.protocols import Embedder
+from rag.core.protocols import Embedder, Index
 from rag.core.types import Document, DocumentRecord, NewChunk, Skipped
 
 VOLATILE_METADATA = ("modified",)  # a touched but unchanged file is not a change
@@ -89,7 +88,7 @@ def content_hash(document: Document, chunking: dict[str, Any]) -> str:
 
 class Ingestor:
     def __init__(
-        self, index: FaissIndex, embedder: Embedder, chunker: Chunker, batch_chunks: int = 1024,
+        self, index: Index, embedder: Embedder, chunker: Chunker, batch_chunks: int = 1024,
         checkpoint_seconds: float = 30.0, embed_batch_size: int = 64, overlap: bool = True,
     ) -> None:
         self.index = index

@@ -1,8 +1,8 @@
 """Ranking chunks for a query: dense (cosine), keyword (BM25), or hybrid (both, fused), optionally MMR.
 
-Hybrid search takes the top candidates of each list, completes the scores (the cosine of keyword-only
-candidates is computed from their vectors; the BM25 of dense-only candidates comes from one pass over
-all keyword matches, up to ``KEYWORD_DEPTH`` of them, a chunk with no query term scoring 0), and fuses:
+Hybrid search takes the top candidates of each list, completes the scores (the index scores the other
+list's candidates exactly: the cosine of keyword-only candidates, the BM25 of dense-only candidates, a
+chunk with no query term scoring 0), and fuses:
 
 - ``convex`` (default): ``alpha * cosine' + (1 - alpha) * bm25'`` where each signal is min-max
   normalised over the candidates, so the fused score lies in [0, 1]: 1 = best on both signals
@@ -11,6 +11,10 @@ all keyword matches, up to ``KEYWORD_DEPTH`` of them, a chunk with no query term
 
 Every hybrid result still carries its ``cosine`` (and ``keyword``) score, so thresholds on
 relevance use the cosine in every mode but keyword-only.
+
+The retriever talks to the index only through ``rag.core.protocols.Index``: keyword and hybrid modes
+need an index that declares ``IndexCapability.KEYWORD``; without it they fail with
+``UnsupportedCapabilityError`` instead of quietly returning dense results.
 """
 
 from __future__ import annotations
@@ -21,11 +25,9 @@ from enum import StrEnum
 
 import numpy as np
 
-from indexes.faiss_index import FaissIndex
-from rag.core.errors import ConfigError
-from rag.core.types import Filter, ScoredChunk
-
-KEYWORD_DEPTH = 50_000  # keyword matches read per hybrid query to complete BM25 scores
+from rag.core.errors import ConfigError, UnsupportedCapabilityError
+from rag.core.protocols import Index, IndexCapability
+from rag.core.types import Filter, ScoredChunk, SearchMode, SearchQuery
 
 
 class RetrievalMode(StrEnum):
@@ -70,7 +72,7 @@ class RetrievalSettings:
 
 
 class Retriever:
-    def __init__(self, index: FaissIndex, settings: RetrievalSettings | None = None) -> None:
+    def __init__(self, index: Index, settings: RetrievalSettings | None = None) -> None:
         self.index = index
         self.settings = settings or RetrievalSettings()
 
@@ -79,33 +81,40 @@ class Retriever:
         """Top ``k`` chunks. ``vector`` (the query embedding) is needed except in keyword mode."""
         mode = RetrievalMode.parse(mode or self.settings.mode)
         want = max(k, self.settings.candidates) if mmr else k
+        if mode is not RetrievalMode.DENSE and IndexCapability.KEYWORD not in self.index.capabilities:
+            raise UnsupportedCapabilityError(
+                f"{mode.value} search needs keyword search, which a {self.index.kind!r} index does not offer; "
+                "search in dense mode (retrieval_mode = \"dense\") or use an index kind with keyword search")
         if mode is RetrievalMode.DENSE:
-            hits = self.index.search(_row(vector), want, filter)[0]
+            hits = self.index.search(SearchQuery(want, vector=_row(vector), filter=filter))
         elif mode is RetrievalMode.KEYWORD:
-            hits = self.index.keyword_search(text, want, filter)
+            hits = self.index.search(SearchQuery(want, text=text, mode=SearchMode.KEYWORD, filter=filter))
             if vector is not None and hits:  # cosine too, so a min_score means the same in every mode
-                cosines = self.index.dense_scores(_row(vector)[0], [h.chunk.id for h in hits]).tolist()
-                hits = [ScoredChunk(h.chunk, h.score, h.rank, c, h.keyword) for h, c in zip(hits, cosines, strict=True)]
+                cosines = self._cosines(_row(vector), [h.chunk.id for h in hits])
+                hits = [ScoredChunk(h.chunk, h.score, h.rank, cosines.get(h.chunk.id), h.keyword) for h in hits]
         else:
-            hits = self._hybrid(text, _row(vector)[0], want, filter)
+            hits = self._hybrid(text, _row(vector), want, filter)
         if mmr and hits:
             hits = self._mmr(hits, k)
         return _reranked(hits[:k])
 
     def _hybrid(self, text: str, vector: np.ndarray, k: int, filter: Filter | None) -> list[ScoredChunk]:
         n = max(k, self.settings.candidates)
-        dense = self.index.search(vector[None, :], n, filter)[0]
-        matches = self.index.keyword_matches(text, max(n, KEYWORD_DEPTH), filter)
-        if not matches:
+        dense = self.index.search(SearchQuery(n, vector=vector, filter=filter))
+        keyword = self.index.search(SearchQuery(n, text=text, mode=SearchMode.KEYWORD, filter=filter))
+        if not keyword:
             return dense[:k]
-        keyword = self.index.scored(matches[:n], keyword=True)
         chunks = {h.chunk.id: h.chunk for h in (*dense, *keyword)}
         ids = list(chunks)
         cosine = {h.chunk.id: h.score for h in dense}
         missing = [i for i in ids if i not in cosine]
         if missing:
-            cosine.update(zip(missing, self.index.dense_scores(vector, missing).tolist(), strict=True))
-        bm25 = dict(matches)
+            cosine.update(self._cosines(vector, missing))
+        bm25 = {h.chunk.id: h.score for h in keyword}
+        unscored = [i for i in ids if i not in bm25]  # dense-only candidates: their BM25 (0 without a query term)
+        if unscored:
+            bm25.update((h.chunk.id, h.score) for h in self.index.search(
+                SearchQuery(len(unscored), text=text, mode=SearchMode.KEYWORD, candidates=tuple(unscored))))
         if self.settings.fusion is Fusion.RRF:
             fused = {i: 0.0 for i in ids}
             for ranked in (dense, keyword):
@@ -119,6 +128,11 @@ class Retriever:
         order = sorted(ids, key=lambda i: (-fused[i], -cosine[i], i))[:k]  # ties: higher cosine, then lower id
         return [ScoredChunk(chunks[i], float(fused[i]), r, cosine=float(cosine[i]), keyword=bm25.get(i))
                 for r, i in enumerate(order, start=1)]
+
+    def _cosines(self, vector: np.ndarray, ids: Sequence[int]) -> dict[int, float]:
+        """The exact cosine of each of these chunks to the query."""
+        hits = self.index.search(SearchQuery(len(ids), vector=vector, candidates=tuple(ids)))
+        return {h.chunk.id: h.score for h in hits}
 
     def _mmr(self, hits: list[ScoredChunk], k: int) -> list[ScoredChunk]:
         """Maximal marginal relevance: each pick trades relevance against similarity to earlier picks."""
@@ -157,9 +171,10 @@ def _reranked(hits: Sequence[ScoredChunk]) -> list[ScoredChunk]:
 
 
 def _row(vector: np.ndarray | None) -> np.ndarray:
+    """The query embedding as one float32 row vector."""
     if vector is None:
         raise ConfigError("dense and hybrid search need the query vector")
-    return np.atleast_2d(np.asarray(vector, dtype=np.float32))
+    return np.asarray(vector, dtype=np.float32).reshape(-1)
 
 
 def _min_max(values: np.ndarray) -> np.ndarray:

@@ -12,9 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.api import RAG
-from rag.core.answer import Answer
-from rag.prompts.framing import source_title
+from rag import RAG, Answer, source_title
 from ui.sources import cosine_of
 
 ROLES = ("query", "cited source", "retrieved source", "other chunk")
@@ -44,15 +42,15 @@ def embedding_points(rag: RAG, answer: Answer, sample: int = 150, seed: int = 0)
     cited = {c.number for c in answer.citations}
     sources = [(n, s) for n, s in enumerate(answer.sources, start=1) if s.chunk.id >= 0]  # index chunks only
     source_ids = [s.chunk.id for _, s in sources]
-    others = _sample_ids(rag.index.chunk_ids(), set(source_ids), sample, seed)
+    others = _sample_ids(rag.chunk_ids(), set(source_ids), sample, seed)
     ids = source_ids + others
-    vectors = rag.index.vectors_of(ids) if ids else np.zeros((0, query.shape[0]), dtype=np.float32)
+    vectors = rag.vectors_of(ids) if ids else np.zeros((0, query.shape[0]), dtype=np.float32)
     xy = pca_2d(np.vstack([query[None, :], vectors]))
     points = [_point(xy[0], "query", "query", 1.0, answer.query)]
     for row, (number, scored) in zip(xy[1:], sources, strict=False):
         role = "cited source" if number in cited else "retrieved source"
         points.append(_point(row, role, f"[{number}] {source_title(scored)}", cosine_of(scored), scored.chunk.text))
-    texts = {chunk.id: chunk for chunk in rag.index.get(others)} if others else {}
+    texts = {chunk.id: chunk for chunk in rag.chunks(others)}
     other_vectors = vectors[len(source_ids):]
     for row, chunk_id, vector in zip(xy[1 + len(source_ids):], others, other_vectors, strict=False):
         chunk = texts.get(chunk_id)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from connectors import options as connector_options
-from indexes.vectors import KINDS
+from indexes.factory import index_kinds
 from rag.cli.common import add_index_argument, open_rag, print_json
 from rag.core.errors import RagloomError
 from rag.ingest import SyncMode
@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sync", choices=[m.value for m in SyncMode], default=SyncMode.ADD.value,
                         help="add: add new and update changed (default); full: also delete documents not seen")
     parser.add_argument("--no-chunk", action="store_true", help="one chunk per document (for evaluation)")
-    parser.add_argument("--index-kind", choices=KINDS, help="vector index of a new index: flat (exact, the "
+    parser.add_argument("--index-kind", choices=index_kinds(), help="vector index of a new index: flat (exact, the "
                         "default), hnsw or ivf (approximate, for hundreds of thousands of chunks and more)")
     parser.add_argument("--json", action="store_true", help="print the run report as one JSON object")
     parser.add_argument("--strict", action="store_true", help="exit non-zero if any source was skipped or failed")

@@ -27,3 +27,7 @@ class BackendMissingError(ImportError, RagloomError):
 
 class ConnectorError(RagloomError):
     """A source cannot be read as a whole: a bad API spec, a refused URL, an API that keeps failing."""
+
+
+class UnsupportedCapabilityError(RagloomError):
+    """An index was asked for something it does not declare (e.g. keyword search); see ``Index.capabilities``."""

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from rag.core.errors import RagloomError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # A metadata filter: {"key": value} or {"key": {"$op": value}} (see ``indexes.filters``).
 Filter = Mapping[str, Any]
@@ -89,6 +95,50 @@ class DocumentRecord:
     metadata: dict[str, Any]
     chunk_count: int
     ingested_at: str
+
+
+class SearchMode(StrEnum):
+    """How an index ranks chunks: by cosine similarity to a query vector, or by a keyword score (BM25)."""
+
+    DENSE = "dense"
+    KEYWORD = "keyword"
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """One search against an ``Index``: everything the index needs to rank, in one value.
+
+    - ``mode`` DENSE ranks by the cosine of ``vector`` (a unit vector); KEYWORD ranks by the BM25
+      score of ``text`` and needs an index that declares the ``keyword`` capability.
+    - ``filter`` selects the chunks *before* ranking, so ``k`` results come back whenever ``k``
+      matching chunks exist.
+    - ``candidates``, when given, restricts the search to these chunk ids and scores them exactly
+      (how hybrid retrieval completes the other signal for the candidates of one list); ids that
+      are not in the index are ignored.
+
+    Fusion of the two modes (hybrid), MMR and thresholds are the retriever's job, not the index's.
+    """
+
+    k: int
+    vector: np.ndarray | None = None
+    text: str | None = None
+    mode: SearchMode = SearchMode.DENSE
+    filter: Filter | None = None
+    candidates: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "mode", SearchMode(self.mode))
+        except ValueError:
+            raise RagloomError(f"unknown search mode {self.mode!r}; an index searches dense or keyword") from None
+        if self.k < 1:
+            raise RagloomError(f"k must be at least 1 (got {self.k})")
+        if self.mode is SearchMode.DENSE and self.vector is None:
+            raise RagloomError("a dense search needs the query vector")
+        if self.mode is SearchMode.KEYWORD and self.text is None:
+            raise RagloomError("a keyword search needs the query text")
+        if self.candidates is not None:
+            object.__setattr__(self, "candidates", tuple(int(i) for i in self.candidates))
 
 
 class Message(TypedDict):

@@ -12,7 +12,7 @@ import pytest
 from indexes import FaissIndex
 from rag import RAG, Document
 from rag.core.errors import FilterError, IndexCorruptError, IndexMismatchError, RagloomError
-from rag.core.types import DocumentRecord, NewChunk
+from rag.core.types import DocumentRecord, NewChunk, SearchQuery
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
@@ -48,11 +48,12 @@ def test_filter_returns_k_where_a_post_filter_would_not(tmp_path: Path, kind: st
     index.upsert(items, vectors)
     index.save()
     query = vectors[1:2]  # an "en" chunk: its neighbourhood is almost all "en"
-    post = [h for h in index.search(query, 5)[0] if h.chunk.metadata["lang"] == "fr"]
+    post = [h for h in index.search(SearchQuery(5, vector=query)) if h.chunk.metadata["lang"] == "fr"]
     assert len(post) < 5
-    pre = index.search(query, 5, {"lang": "fr"})[0]
+    pre = index.search(SearchQuery(5, vector=query, filter={"lang": "fr"}))
     assert len(pre) == 5 and all(h.chunk.metadata["lang"] == "fr" for h in pre)
-    ranged = index.search(query, 8, {"year": {"$gte": 2010, "$lt": 2012}, "lang": {"$in": ["en", "fr"]}})[0]
+    ranged = index.search(SearchQuery(8, vector=query, filter={"year": {"$gte": 2010, "$lt": 2012},
+                                                             "lang": {"$in": ["en", "fr"]}}))
     assert len(ranged) == 8 and all(2010 <= h.chunk.metadata["year"] < 2012 for h in ranged)
     exact = sorted(((float(vectors[i] @ query[0]), i) for i in range(500) if i % 50 == 0), reverse=True)[:5]
     assert [h.chunk.document_id for h in pre] == [f"doc{i}" for _, i in exact]
@@ -70,7 +71,7 @@ def test_hnsw_deletes_survive_reopen(tmp_path: Path) -> None:
     index.save()
     index.close()
     reopened = FaissIndex.open(tmp_path / "i")
-    hits = reopened.search(vectors[3:4], 3)[0]
+    hits = reopened.search(SearchQuery(3, vector=vectors[3]))
     assert "d3" not in [h.chunk.document_id for h in hits] and len(hits) == 3
     assert reopened.count() == 199
     reopened.close()

@@ -8,17 +8,17 @@ import numpy as np
 import pytest
 
 from indexes import FaissIndex
-from indexes import vectors as vectors_module
-from indexes.vectors import VectorIndex
+from indexes.faiss_kinds import IvfVectors, read_vectors
+from indexes.faiss_kinds import ivf as ivf_module
 from rag.core.errors import ConfigError
-from rag.core.types import DocumentRecord, NewChunk
+from rag.core.types import DocumentRecord, NewChunk, SearchQuery
 
 DIM = 16
 
 
 @pytest.fixture(autouse=True)
 def small_training_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vectors_module, "IVF_MIN_VECTORS", 1000)
+    monkeypatch.setattr(ivf_module, "IVF_MIN_VECTORS", 1000)
 
 
 def clustered(n: int, seed: int = 0) -> np.ndarray:
@@ -36,7 +36,7 @@ def exact_top(vectors: np.ndarray, ids: np.ndarray, query: np.ndarray, k: int) -
 def test_exact_until_enough_vectors_then_trained() -> None:
     data = clustered(3000)
     ids = np.arange(10, 3010)
-    index = VectorIndex(DIM, "ivf")
+    index = IvfVectors(DIM)
     index.add(ids[:900], data[:900])
     assert index.nlist == 0  # still flat: too few vectors to train lists on
     assert index.search(data[:1], 5)[1][0].tolist() == exact_top(data[:900], ids[:900], data[0], 5)
@@ -51,7 +51,7 @@ def test_exact_until_enough_vectors_then_trained() -> None:
 def test_default_nprobe_keeps_recall_high() -> None:
     data = clustered(4000, seed=1)
     ids = np.arange(4000)
-    index = VectorIndex(DIM, "ivf", nprobe=8)
+    index = IvfVectors(DIM, nprobe=8)
     index.add(ids, data)
     queries = clustered(50, seed=2)
     found = index.search(queries, 10)[1]
@@ -74,11 +74,11 @@ def test_deletes_filters_and_reopen(tmp_path: Path) -> None:
     reopened = FaissIndex.open(tmp_path / "i")
     reopened.tune(nprobe=1)  # few lists: the filtered search must still fill k from the allowed vectors
     assert reopened.count() == 1499
-    assert "d7" not in [h.chunk.document_id for h in reopened.search(data[7:8], 5)[0]]
-    french = reopened.search(data[1:2], 5, {"lang": "fr"})[0]
+    assert "d7" not in [h.chunk.document_id for h in reopened.search(SearchQuery(5, vector=data[7]))]
+    french = reopened.search(SearchQuery(5, vector=data[1], filter={"lang": "fr"}))
     expected = sorted(((float(data[i] @ data[1]), i) for i in range(0, 1500, 50)), reverse=True)[:5]
     assert [h.chunk.document_id for h in french] == [f"d{i}" for _, i in expected]
-    top = reopened.search(data[2:3], 1)[0][0]
+    top = reopened.search(SearchQuery(1, vector=data[2]))[0]
     assert top.chunk.document_id == "d2"
     np.testing.assert_allclose(reopened.vectors_of([top.chunk.id])[0], data[2], atol=1e-6)  # the direct map
     with pytest.raises(ConfigError, match="nprobe must be at least 1"):
@@ -87,7 +87,7 @@ def test_deletes_filters_and_reopen(tmp_path: Path) -> None:
 
 
 def test_growth_retrains_on_save(tmp_path: Path) -> None:
-    index = VectorIndex(DIM, "ivf")
+    index = IvfVectors(DIM)
     data = clustered(9000, seed=4)
     index.add(np.arange(1000), data[:1000])
     first = index.nlist
@@ -95,5 +95,5 @@ def test_growth_retrains_on_save(tmp_path: Path) -> None:
     assert index.nlist == first  # adding alone never retrains: that waits for a save
     index.write(tmp_path / "v.faiss")
     assert index.nlist == min(int(4 * np.sqrt(9000)), 9000 // 39) > first
-    reread = VectorIndex.read(tmp_path / "v.faiss", DIM, "ivf")
+    reread = read_vectors(tmp_path / "v.faiss", DIM, "ivf")
     assert reread.nlist == index.nlist and reread.ntotal == 9000
