@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from indexes.chunk_store import sqlite_error
 from indexes.faiss_index import STORE_NAME, file_sha256
 from indexes.faiss_kinds import FaissVectors, read_vectors
 from indexes.manifest import MANIFEST_NAME, read_manifest
@@ -59,7 +60,7 @@ class Findings:
 
 def check_index(folder: Path) -> Findings:
     found = Findings()
-    if not folder.is_dir():
+    if not folder.is_dir() or not ((folder / MANIFEST_NAME).exists() or (folder / STORE_NAME).exists()):
         raise RagloomError(f"no index at {folder}")
     store_path = folder / STORE_NAME
     if not store_path.is_file() or store_path.stat().st_size == 0:
@@ -68,18 +69,21 @@ def check_index(folder: Path) -> Findings:
                   "re-ingest the sources into a new index", None, "store")
         _check_manifest(folder, None, found)
         return found
-    db = sqlite3.connect(store_path, timeout=60)
     try:
-        settings = _settings(db, found)
-        _check_manifest(folder, settings, found)
-        if settings is None:
-            return found
-        sound = _check_store(db, found)
-        if sound:
-            _check_vectors(folder, db, settings, found)
-        _check_orphans(folder, settings.get("vectors_file"), found)
-    finally:
-        db.close()
+        db = sqlite3.connect(store_path, timeout=60)
+        try:
+            settings = _settings(db, found)
+            _check_manifest(folder, settings, found)
+            if settings is None:
+                return found
+            sound = _check_store(db, found)
+            if sound:
+                _check_vectors(folder, db, settings, found)
+            _check_orphans(folder, settings.get("vectors_file"), found)
+        finally:
+            db.close()
+    except sqlite3.Error as exc:  # busy, unreadable: one line in our words
+        raise sqlite_error(exc, store_path) from exc
     return found
 
 
@@ -128,6 +132,10 @@ def _check_store(db: sqlite3.Connection, found: Findings) -> bool:
         return False
     try:
         db.execute("INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)")
+    except sqlite3.OperationalError as exc:
+        if "readonly" not in str(exc):
+            raise
+        found.notes.append("the keyword index was not checked: its store is read-only")
     except sqlite3.DatabaseError:
         found.add("keyword index is out of step with the chunks", REBUILD_KEYWORDS, "keywords")
     marked = [r[0] for r in db.execute("SELECT source_id FROM documents WHERE content_hash = ''")]

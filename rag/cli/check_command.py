@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from indexes.check import check_index
-from indexes.locking import WriterLock
+from indexes.locking import IndexBusyError, WriterLock
 from indexes.repair import repair_index
 from rag.cli.common import add_index_argument, print_json, settings_from
+from rag.core.errors import RagloomError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,7 +35,12 @@ def run(args: argparse.Namespace) -> int:
     if args.repair:
         done = repair_index(folder, _embedder_for, progress=_progress)
     elif folder.is_dir():
-        lock.acquire()  # a save in progress would look like orphan files; wait for nobody, say who writes
+        try:  # a save in progress would look like orphan files: refuse while a writer works
+            lock.acquire()
+        except IndexBusyError:
+            raise
+        except RagloomError:
+            pass  # a read-only folder: nobody writes it, check it as it is
     try:
         findings = check_index(folder)
         problems = findings.problems

@@ -75,6 +75,8 @@ def test_read_only_index_can_be_searched_but_not_written(built: Path, tmp_path: 
     with read_only_copy(built, tmp_path) as frozen:
         search = ragloom("search", "floods", "--index", str(frozen), "--json")
         assert search.returncode == 0, search.stderr
+        checked = ragloom("check", "--index", str(frozen))
+        assert checked.returncode == 0 and "is sound" in checked.stdout, checked.stdout + checked.stderr
         line = one_line_error(ragloom("ingest", str(note), "--index", str(frozen)))
         assert "read-only" in line
         one_line_error(ragloom("ingest", str(note), "--index", str(frozen / "new")))
