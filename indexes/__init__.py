@@ -7,8 +7,9 @@ the FAISS kinds live one per module in ``indexes.faiss_kinds``.
 from __future__ import annotations
 
 from indexes.factory import create_index, index_kinds, open_index, register_index_kind
-from indexes.faiss_index import FaissIndex, refuse_without_manifest
+from indexes.faiss_index import FaissIndex
 from indexes.filters import compile_filter, parse_cli_filters
+from indexes.folder import refuse_without_manifest
 from indexes.manifest import MANIFEST_NAME
 from rag.core.protocols import Index, IndexCapability
 from rag.core.types import DocumentRecord, Filter, NewChunk, SearchMode, SearchQuery

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from indexes.chunk_store import sqlite_error
-from indexes.faiss_index import STORE_NAME, file_sha256
 from indexes.faiss_kinds import FaissVectors, read_vectors
+from indexes.folder import STORE_NAME, file_sha256
 from indexes.manifest import MANIFEST_NAME, read_manifest
 from rag.core.errors import IndexCorruptError, RagloomError
 

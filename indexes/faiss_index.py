@@ -22,10 +22,8 @@ count); ``ragloom check`` checks everything.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -37,52 +35,12 @@ import numpy as np
 from indexes.atomic import fsync_dir, write_atomic, write_json_atomic
 from indexes.chunk_store import ChunkStore, corrupt
 from indexes.faiss_kinds import FaissVectors, new_vectors, read_vectors
+from indexes.folder import CHECKSUM_ON_OPEN_BYTES, STORE_NAME, file_sha256, refuse_without_manifest
 from indexes.locking import WriterLock
 from indexes.manifest import MANIFEST_NAME, check_embedder, new_manifest, read_manifest
 from rag.core.errors import ConfigError, IndexCorruptError, RagloomError
 from rag.core.protocols import IndexCapability
 from rag.core.types import Chunk, DocumentRecord, Filter, NewChunk, ScoredChunk, SearchMode, SearchQuery
-
-STORE_NAME = "chunks.sqlite"
-CHECKSUM_ON_OPEN_BYTES = 256 * 2**20  # open hashes vector files up to this size; `ragloom check` hashes all
-
-
-def file_sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def orphaned_data(folder: Path) -> str | None:
-    """What a folder without a manifest still holds that must not be overwritten (``None``: nothing).
-
-    An empty chunk store is what a first save killed before its manifest leaves: nothing to lose.
-    """
-    store = folder / STORE_NAME
-    if store.is_file() and store.stat().st_size > 0:
-        try:
-            db = sqlite3.connect(store, timeout=60)
-            try:
-                chunks = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-                documents = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-            finally:
-                db.close()
-        except sqlite3.Error:
-            return f"a chunk store ({STORE_NAME}) that cannot be read"
-        if chunks or documents:
-            return f"{documents} documents and {chunks} chunks"
-    elif any(folder.glob("vectors-*.faiss")):
-        return "vector files"
-    return None
-
-
-def refuse_without_manifest(folder: Path) -> None:
-    """Raise when ``folder`` has index data but no manifest: writing there would overwrite it."""
-    if folder.is_dir() and not (folder / MANIFEST_NAME).exists():
-        held = orphaned_data(folder)
-        if held:
-            raise IndexCorruptError(
-                f"index {folder} has no {MANIFEST_NAME} but holds {held}; nothing was changed. "
-                f"Run `ragloom check --index {folder} --repair` to rebuild the manifest")
 
 
 class FaissIndex:

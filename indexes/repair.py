@@ -25,8 +25,9 @@ import numpy as np
 
 from indexes.check import Findings, check_index
 from indexes.chunk_store import ChunkStore
-from indexes.faiss_index import STORE_NAME, FaissIndex
+from indexes.faiss_index import FaissIndex
 from indexes.faiss_kinds import FaissVectors, new_vectors
+from indexes.folder import STORE_NAME
 from indexes.locking import WriterLock
 from rag.core.errors import RagloomError
 

@@ -165,7 +165,7 @@ def test_nan_vectors_and_checksum_are_both_checked(built: Path, embedder) -> Non
     # Rewrite the vector file with NaNs *and* a matching checksum: open passes, `check` must not.
     import faiss
 
-    from indexes.faiss_index import file_sha256
+    from indexes.folder import file_sha256
 
     path = live_vector_file(built)
     index = faiss.read_index(str(path))
