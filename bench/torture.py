@@ -5,7 +5,7 @@ child process and records the summary in ``bench/results/torture-<time>.json`` (
 ``torture-latest.json``): trials, kills that landed mid-operation, broken indexes, reruns unequal to
 an uninterrupted run, every failure in full, the load average.
 
-    python bench/torture.py                  # --long: 240 trials over corpora of 16, 48 and 120 documents
+    python bench/torture.py                  # --long: 240 trials over base indexes of 16, 40 and 80 documents
     python bench/torture.py --trials 24      # a quick look
 """
 
@@ -30,7 +30,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--long", action="store_true", help="the full run (the default when --trials is not given)")
     parser.add_argument("--trials", type=int, default=None)
-    parser.add_argument("--sizes", default="16,48,120", help="documents in the base index, comma-separated")
+    parser.add_argument("--sizes", default="16,40,80", help="documents in the base index, comma-separated")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     trials = args.trials if args.trials is not None else 240
