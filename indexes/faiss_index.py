@@ -80,10 +80,11 @@ class FaissIndex:
             raise RagloomError(f"cannot create index folder {folder}: {exc.strerror}") from None
         lock = WriterLock(folder)
         lock.acquire()
+        store: ChunkStore | None = None
         try:
             if (folder / MANIFEST_NAME).exists():
                 raise RagloomError(f"an index already exists at {folder}")
-            refuse_without_manifest(folder)
+            refuse_without_manifest(folder)  # a first save killed before its manifest left nothing to keep
             store = ChunkStore(folder / STORE_NAME)
             index = cls(folder, new_manifest(embedder, dimension, kind, chunking or {}), store,
                         new_vectors(kind, dimension), lock=lock)
@@ -91,6 +92,8 @@ class FaissIndex:
             store.set_setting("created", "1")
             index.save()
         except BaseException:
+            if store is not None:
+                store.close()
             lock.release()
             raise
         return index
