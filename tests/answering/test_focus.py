@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.core.errors import ConfigError
+from rag.core.options import AskOptions
 from rag.pipeline import Answerer
 from rag.prompts.focus import SourceFocus, split_sentences
 
@@ -58,5 +59,5 @@ def test_qa_prompt_holds_the_focused_text_and_the_answer_cites_the_whole_chunk(e
     prompt_text = answer.messages[-1]["content"]
     assert "Margaret Dunlop" in prompt_text and "original lens" not in prompt_text
     assert answer.sources == (chunk,) and answer.citations[0].source == chunk  # the whole chunk, not the excerpt
-    summary = answerer.ask("Summarise the lighthouse's history", task="summarize")
+    summary = answerer.ask("Summarise the lighthouse's history", AskOptions(task="summarize"))
     assert "original lens" in summary.messages[-1]["content"]  # only QA is focused
