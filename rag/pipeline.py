@@ -129,10 +129,10 @@ class Answerer:
         if not isinstance(opts, AskOptions):
             raise ConfigError(f"options must be an AskOptions (got {type(opts).__name__})")
         k = self.k if opts.k is None else opts.k
-        spec = get_task(opts.task)
+        spec = get_task(opts.task, opts.style)
         spec.system_prompt(opts.target_language)  # fail before retrieval when a language is missing
         return _Request(question.strip(), spec, opts.sampling or self.sampling, k, opts.filter,
-                        coerce_examples(opts.examples, spec.name), opts.target_language, opts.min_score,
+                        coerce_examples(opts.examples, spec.name, opts.style), opts.target_language, opts.min_score,
                         extra_context_chunks(opts.extra_context), history)
 
     def _run(self, req: _Request, *, stream: bool) -> Iterator[str | Answer]:

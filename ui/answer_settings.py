@@ -13,7 +13,7 @@ from typing import Any
 from rag.core.errors import ConfigError
 from rag.core.options import AskOptions
 from rag.core.sampling import SamplingParams
-from rag.prompts import BUNDLED, TASKS
+from rag.prompts import TASKS, bundled_examples
 from rag.prompts.examples import Example
 
 SHOT_MODES = ("zero-shot", "one-shot", "few-shot")
@@ -67,10 +67,10 @@ class AnswerSettings:
                           target_language=self.target_language.strip() or None)
 
 
-def bundled_example_rows(task: str) -> list[dict[str, str]]:
-    """The task's bundled few-shot examples as editor rows (the editor's default)."""
+def bundled_example_rows(task: str, style: str = "full") -> list[dict[str, str]]:
+    """The task's bundled few-shot examples for an answer style, as editor rows (the editor's default)."""
     return [{"input": ex.input, "output": ex.output, "sources": _SOURCE_SEPARATOR.join(ex.sources)}
-            for ex in BUNDLED.get(task, ())]
+            for ex in bundled_examples(task, style)]
 
 
 def examples_from_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[Example, ...]:

@@ -69,7 +69,7 @@ def render_answer_settings() -> AnswerSettings:
         if task == "translate":
             language = st.text_input("Target language", "German", key="ctl_language")
         shots = st.radio("Examples", SHOT_MODES, index=2, horizontal=True, key="ctl_shots")
-        rows = _examples_editor(task, disabled=shots == "zero-shot")
+        rows = _examples_editor(task, style, disabled=shots == "zero-shot")
     seed: int | None = None
     if seed_text.strip():
         try:
@@ -87,10 +87,10 @@ def _style_index() -> int:
     return ANSWER_STYLES.index(style) if style in ANSWER_STYLES else 0
 
 
-def _examples_editor(task: str, disabled: bool) -> list[dict]:
-    # One editor per task, defaulting to that task's bundled examples; edits persist under its key.
-    default = pd.DataFrame(bundled_example_rows(task), columns=list(EXAMPLE_COLUMNS))
-    edited = st.data_editor(default, key=f"ctl_examples_{task}", num_rows="dynamic", disabled=disabled,
+def _examples_editor(task: str, style: str, disabled: bool) -> list[dict]:
+    # One editor per task and style, defaulting to their bundled examples; edits persist under its key.
+    default = pd.DataFrame(bundled_example_rows(task, style), columns=list(EXAMPLE_COLUMNS))
+    edited = st.data_editor(default, key=f"ctl_examples_{task}_{style}", num_rows="dynamic", disabled=disabled,
                             width="stretch", hide_index=True)
     return edited.to_dict("records")
 

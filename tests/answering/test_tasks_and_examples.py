@@ -32,9 +32,13 @@ def test_user_examples_become_chat_turns_in_the_model_format(scripted, small_gen
 
 
 def test_bundled_examples_by_default_and_zero_shot_with_empty_list(scripted) -> None:
-    few = _answerer(scripted(["no [1]"])).ask("Was she born in Paris?")
+    few = _answerer(scripted(["No, she was born in Warsaw [1]."])).ask("Was she born in Paris?")
     assert [m["role"] for m in few.messages].count("assistant") >= 2
-    assert any(m["content"] == "yes [2]" for m in few.messages)  # a bundled terse yes/no example
+    assert "complete sentence" in few.messages[0]["content"]  # the default full style
+    assert any(m["content"].startswith("No, Marie Curie was born in Warsaw") for m in few.messages)
+    short = _answerer(scripted(["no [1]"])).ask("Was she born in Paris?", AskOptions(style="short"))
+    assert "shortest exact answer" in short.messages[0]["content"]
+    assert any(m["content"] == "yes [2]" for m in short.messages)  # a bundled terse yes/no example
     zero = _answerer(scripted(["no [1]"])).ask("Was she born in Paris?", AskOptions(examples=[]))
     assert [m["role"] for m in zero.messages] == ["system", "user"]
 
