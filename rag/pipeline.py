@@ -119,6 +119,19 @@ class Answerer:
         """``chat`` that yields text pieces, then the final ``Answer``."""
         return self._run(self._chat_request(messages, options), stream=True)
 
+    def prime(self, options: AskOptions | None = None) -> None:
+        """Read the fixed start of every answer prompt (system prompt, few-shot examples) into the model's
+        prompt cache, so the first question waits only for its own sources. Front ends call this while
+        the user is still typing; it is a one-token generation."""
+        opts = options or AskOptions()
+        spec = get_task(opts.task, opts.style)
+        if spec.needs_language and not opts.target_language:
+            return
+        prompt = build_prompt(spec, "?", [], generator=self.generator, max_new_tokens=1,
+                              examples=coerce_examples(opts.examples, spec.name, opts.style),
+                              target_language=opts.target_language)
+        self.generator.generate(prompt.messages, SamplingParams(max_new_tokens=1))  # shares all but the last turn
+
     def standalone_query(self, history: Sequence[Message], question: str) -> str:
         """The follow-up rewritten with the history as a standalone question; the question itself when it
         already stands alone (checked without the model) or there is no history."""
