@@ -65,12 +65,13 @@ def test_supported_and_unsupported_sentences(embedder) -> None:
 def test_follow_ups_are_rewritten_only_when_they_lean_on_the_conversation() -> None:
     history = [{"role": "user", "content": "How does ragloom keep the index safe during a save?"},
                {"role": "assistant", "content": "It saves in three steps [1]."}]
-    for follow_up in ("And which file holds the chunk texts?", "What about its vectors?", "Why?",
-                      "How long does that take?", "what about deletes"):
+    for follow_up in ("What about its vectors?", "Why?", "And the default?", "How long does that take?",
+                      "what about deletes", "And where is it stored?"):
         assert needs_rewrite(follow_up, history), follow_up
-    for standalone in ("Which sampling settings can I change?", "What is the default chunk size in ragloom?"):
+    for standalone in ("Which sampling settings can I change?", "What is the default chunk size in ragloom?",
+                       "And which file holds the chunk texts?"):  # a leading "and" alone leans on nothing
         assert not needs_rewrite(standalone, history), standalone
-    assert not needs_rewrite("And which file holds the chunk texts?", [])  # nothing to lean on
+    assert not needs_rewrite("What about its vectors?", [])  # nothing to lean on
 
 
 def test_a_rewrite_that_answers_instead_falls_back_to_a_question() -> None:
