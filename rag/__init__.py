@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "RAG": "rag.api",
+    "AskOptions": "rag.core.options",
     "IngestReport": "rag.ingest",
     "SyncMode": "rag.ingest",
     "Chunk": "rag.core.types",
@@ -45,7 +46,8 @@ _EXPORTS = {
     "DEFAULT_EMBEDDER": "rag.config",
     "TASKS": "rag.prompts.tasks",
     "Example": "rag.prompts.examples",
-    "BUNDLED_EXAMPLES": "rag.prompts.examples:BUNDLED",
+    "bundled_examples": "rag.prompts.examples",
+    "ANSWER_STYLES": "rag.core.options",
     "source_title": "rag.prompts.framing",
     "DEFAULT_MODEL": "rag.generation",
     "BUNDLED_MODELS": "rag.generation.models",
@@ -57,7 +59,7 @@ __all__ = [
     "RAG", "Chunk", "Document", "IngestReport", "ScoredChunk", "Skipped", "SyncMode", "Message", "Filter", "Answer",
     "Citation", "strip_citations", "SamplingParams", "Generator", "Embedder", "Index", "RagloomError", "ConfigError",
     "ConnectorError", "FilterError", "IndexCorruptError", "IndexMismatchError", "BackendMissingError",
-    "UnsupportedCapabilityError", "Settings", "load_settings", "TASKS", "Example", "BUNDLED_EXAMPLES", "source_title",
+    "UnsupportedCapabilityError", "Settings", "load_settings", "TASKS", "Example", "bundled_examples", "AskOptions", "ANSWER_STYLES", "source_title",
     "DEFAULT_MODEL", "BUNDLED_MODELS", "create_generator", "generator_from_settings", "supported_suffixes",
     "cache_dir", "DEFAULT_EMBEDDER",
 ]
@@ -78,14 +80,14 @@ if TYPE_CHECKING:
         UnsupportedCapabilityError,
     )
     from rag.core.protocols import Embedder, Generator, Index
+    from rag.core.options import ANSWER_STYLES, AskOptions
     from rag.core.sampling import SamplingParams
     from rag.core.types import Chunk, Document, Filter, Message, ScoredChunk, Skipped
     from rag.generation import DEFAULT_MODEL, create_generator
     from rag.generation.from_settings import generator_from_settings
     from rag.generation.models import BUNDLED_MODELS
     from rag.ingest import IngestReport, SyncMode
-    from rag.prompts.examples import BUNDLED as BUNDLED_EXAMPLES
-    from rag.prompts.examples import Example
+    from rag.prompts.examples import Example, bundled_examples
     from rag.prompts.framing import source_title
     from rag.prompts.tasks import TASKS
 

@@ -12,23 +12,27 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rag.core.answer import EXTRA_CONTEXT_KEY, Answer, Timings, resolve_citations, strip_citations
+from rag.core.answer import EXTRA_CONTEXT_KEY, Answer, Claim, Timings, resolve_citations, strip_citations
 from rag.core.errors import ConfigError, RagloomError
+from rag.core.options import AskOptions
 from rag.core.protocols import Generator
 from rag.core.sampling import SamplingParams
 from rag.core.types import Chunk, Document, Generation, Message, ScoredChunk
+from rag.grounding import grounding_note
 from rag.prompts.builder import Prompt, build_prompt
-from rag.prompts.examples import ExampleLike, coerce_examples
+from rag.prompts.examples import coerce_examples
 from rag.prompts.extract import ExtractError, parse_entities, retry_messages
-from rag.prompts.rewrite import clean_query, rewrite_messages
+from rag.prompts.rewrite import clean_query, needs_rewrite, rewrite_messages
 from rag.prompts.tasks import TaskSpec, get_task
+from rag.source_selection import SourceBudget, cosine_of, pick_by_evidence
 
-SearchFn = Callable[[str, int, "dict[str, Any] | None"], list[ScoredChunk]]
+SearchFn = Callable[[str, int, "Mapping[str, Any] | None"], list[ScoredChunk]]
 FocusFn = Callable[[str, Sequence[ScoredChunk]], list[ScoredChunk]]
+GroundingFn = Callable[[str, Sequence[ScoredChunk]], tuple[Claim, ...]]
 FOCUSED_TASKS = ("qa",)  # short extractive answers; summaries and extraction need the whole text
 
 # Calibrated on all-MiniLM-L6-v2 cosine over the rag-mini-wikipedia passages: the best passage of
@@ -47,8 +51,8 @@ class _Request:
     question: str
     spec: TaskSpec
     sampling: SamplingParams
-    k: int
-    filter: dict[str, Any] | None
+    k: int | None
+    filter: Mapping[str, Any] | None
     examples: tuple
     target_language: str | None
     min_score: float | None
@@ -74,12 +78,18 @@ class Answerer:
         generator: Generator,
         *,
         refusal_threshold: float | None = DEFAULT_REFUSAL_THRESHOLD,
-        k: int = 5,
+        k: int | None = None,
         sampling: SamplingParams | None = None,
         rewrite_followups: bool = True,
         focus: FocusFn | None = None,
+        budget: SourceBudget | None = None,
+        count_tokens: Callable[[str], int] | None = None,
+        grounding: GroundingFn | None = None,
     ) -> None:
-        """``focus`` shortens sources to what matters for the question (``rag.prompts.focus``) for QA."""
+        """``k``: sources per answer, ``None`` = chosen by evidence within ``budget`` (``rag.source_selection``),
+        counting source text with ``count_tokens`` (default: the focus's, else ~4/3 per word).
+        ``focus`` shortens sources to what matters for the question (``rag.prompts.focus``) for QA.
+        ``grounding`` checks each answer sentence against its citations (``rag.grounding``)."""
         self.search = search
         self.focus = focus
         self.generator = generator
@@ -87,81 +97,83 @@ class Answerer:
         self.k = k
         self.sampling = sampling or SamplingParams()
         self.rewrite_followups = rewrite_followups
+        self.budget = budget or SourceBudget()
+        self.count_tokens = count_tokens or getattr(focus, "count_tokens", None) or _approximate_tokens
+        self.grounding = grounding
 
     # -- public API --------------------------------------------------------------------------
 
-    def ask(self, question: str, task: str = "qa", sampling: SamplingParams | None = None, k: int | None = None,
-            filter: dict[str, Any] | None = None, examples: Sequence[ExampleLike] | None = None,
-            target_language: str | None = None, min_score: float | None = None,
-            extra_context: Sequence[Document] | None = None) -> Answer:
+    def ask(self, question: str, options: AskOptions | None = None) -> Answer:
         """Answer ``question`` (a request, for non-QA tasks) from the retrieved sources."""
-        req = self._request(question, task, sampling, k, filter, examples, target_language, min_score,
-                            extra_context, ())
-        return final_answer(self._run(req, stream=False))
+        return final_answer(self._run(self._request(question, options, ()), stream=False))
 
-    def stream(self, question: str, task: str = "qa", sampling: SamplingParams | None = None, k: int | None = None,
-               filter: dict[str, Any] | None = None, examples: Sequence[ExampleLike] | None = None,
-               target_language: str | None = None, min_score: float | None = None,
-               extra_context: Sequence[Document] | None = None) -> Iterator[str | Answer]:
+    def stream(self, question: str, options: AskOptions | None = None) -> Iterator[str | Answer]:
         """Like ``ask`` but yields text pieces as decoded, then the final ``Answer`` (text = joined pieces)."""
-        req = self._request(question, task, sampling, k, filter, examples, target_language, min_score,
-                            extra_context, ())
-        return self._run(req, stream=True)
+        return self._run(self._request(question, options, ()), stream=True)
 
-    def chat(self, messages: Sequence[Message], task: str = "qa", sampling: SamplingParams | None = None,
-             k: int | None = None, filter: dict[str, Any] | None = None,
-             examples: Sequence[ExampleLike] | None = None, target_language: str | None = None,
-             min_score: float | None = None, extra_context: Sequence[Document] | None = None) -> Answer:
+    def chat(self, messages: Sequence[Message], options: AskOptions | None = None) -> Answer:
         """Answer the last user message of a conversation; a follow-up is rewritten into a standalone query."""
-        return final_answer(self.stream_chat(messages, task, sampling, k, filter, examples, target_language, min_score,
-                                      extra_context, _stream=False))
+        return final_answer(self._run(self._chat_request(messages, options), stream=False))
 
-    def stream_chat(self, messages: Sequence[Message], task: str = "qa", sampling: SamplingParams | None = None,
-                    k: int | None = None, filter: dict[str, Any] | None = None,
-                    examples: Sequence[ExampleLike] | None = None, target_language: str | None = None,
-                    min_score: float | None = None, extra_context: Sequence[Document] | None = None,
-                    _stream: bool = True) -> Iterator[str | Answer]:
+    def stream_chat(self, messages: Sequence[Message], options: AskOptions | None = None) -> Iterator[str | Answer]:
         """``chat`` that yields text pieces, then the final ``Answer``."""
-        if not messages or messages[-1]["role"] != "user":
-            raise ConfigError("chat needs a conversation whose last message is the user's question")
-        history = tuple(m for m in messages[:-1] if m["role"] in ("user", "assistant"))
-        req = self._request(messages[-1]["content"], task, sampling, k, filter, examples, target_language,
-                            min_score, extra_context, history)
-        return self._run(req, stream=_stream)
+        return self._run(self._chat_request(messages, options), stream=True)
+
+    def prime(self, options: AskOptions | None = None) -> None:
+        """Read the fixed start of every answer prompt (system prompt, few-shot examples) into the model's
+        prompt cache, so the first question waits only for its own sources. Front ends call this while
+        the user is still typing; it is a one-token generation."""
+        opts = options or AskOptions()
+        spec = get_task(opts.task, opts.style)
+        if spec.needs_language and not opts.target_language:
+            return
+        prompt = build_prompt(spec, "?", [], generator=self.generator, max_new_tokens=1,
+                              examples=coerce_examples(opts.examples, spec.name, opts.style),
+                              target_language=opts.target_language)
+        self.generator.generate(prompt.messages, SamplingParams(max_new_tokens=1))  # shares all but the last turn
 
     def standalone_query(self, history: Sequence[Message], question: str) -> str:
-        """The follow-up rewritten with the history (the question itself when there is no history)."""
-        if not self.rewrite_followups or not any(m["role"] == "user" for m in history):
+        """The follow-up rewritten with the history as a standalone question; the question itself when it
+        already stands alone (checked without the model) or there is no history."""
+        if not self.rewrite_followups or not needs_rewrite(question, history):
             return question
         generation = self.generator.generate(rewrite_messages(history, question), _REWRITE_SAMPLING)
-        return clean_query(generation.text, question)
+        return clean_query(generation.text, question, history)
 
     # -- the one path every public method runs -----------------------------------------------
 
-    def _request(self, question, task, sampling, k, filter, examples, target_language, min_score, extra_context,
-                 history) -> _Request:
+    def _chat_request(self, messages: Sequence[Message], options: AskOptions | None) -> _Request:
+        if not messages or messages[-1]["role"] != "user":
+            raise ConfigError("chat needs a conversation whose last message is the user's question")
+        history = tuple(m for m in messages[:-1] if m["role"] in ("user", "assistant"))
+        return self._request(messages[-1]["content"], options, history)
+
+    def _request(self, question: str, options: AskOptions | None, history: tuple[Message, ...]) -> _Request:
         if not isinstance(question, str) or not question.strip():
             raise ConfigError("the question is empty")
-        k = self.k if k is None else k
-        if k < 0:
-            raise ConfigError(f"k must be >= 0 (got {k})")
-        spec = get_task(task)
-        spec.system_prompt(target_language)  # fail before retrieval when a language is missing
-        return _Request(question.strip(), spec, sampling or self.sampling, k, filter,
-                        coerce_examples(examples, spec.name), target_language, min_score,
-                        extra_context_chunks(extra_context or ()), tuple(history))
+        opts = options or AskOptions()
+        if not isinstance(opts, AskOptions):
+            raise ConfigError(f"options must be an AskOptions (got {type(opts).__name__})")
+        k = self.k if opts.k is None else opts.k
+        spec = get_task(opts.task, opts.style)
+        spec.system_prompt(opts.target_language)  # fail before retrieval when a language is missing
+        return _Request(question.strip(), spec, opts.sampling or self.sampling, k, opts.filter,
+                        coerce_examples(opts.examples, spec.name, opts.style), opts.target_language, opts.min_score,
+                        extra_context_chunks(opts.extra_context), history)
 
     def _run(self, req: _Request, *, stream: bool) -> Iterator[str | Answer]:
         started = time.perf_counter()
         notes: list[str] = []
         query = self.standalone_query(req.history, req.question) if req.history else req.question
         if query != req.question:
-            notes.append(f"retrieval query rewritten from the conversation: {query!r}")
-        retrieved = self.search(query, req.k, req.filter) if req.k else []
+            notes.append(f"retrieval query rewritten from the conversation: {query!r} "
+                         f"({time.perf_counter() - started:.1f} s)")
+        want = self.budget.max_sources if req.k is None else req.k
+        retrieved = self.search(query, want, req.filter) if want else []
         # The threshold is a cosine similarity: hybrid and keyword scores are on other scales.
-        best = max((c.cosine if c.cosine is not None else c.score for c in retrieved), default=None)
-        if req.min_score is not None:
-            retrieved = [c for c in retrieved if c.score >= req.min_score]
+        best = max((cosine_of(c) for c in retrieved), default=None)
+        if req.min_score is not None:  # a cosine, like the refusal threshold, whatever the retrieval mode
+            retrieved = [c for c in retrieved if cosine_of(c) >= req.min_score]
         retrieve_seconds = time.perf_counter() - started
 
         if self._should_refuse(req, retrieved, best):
@@ -176,6 +188,8 @@ class Answerer:
 
         sources = [*req.extra, *retrieved]
         shown = self.focus(query, sources) if self.focus is not None and req.spec.name in FOCUSED_TASKS else sources
+        if req.k is None and retrieved:
+            sources, shown = self._by_evidence(req, retrieved, sources, shown, notes)
         prompt = build_prompt(req.spec, req.question, shown, generator=self.generator,
                               max_new_tokens=req.sampling.max_new_tokens, examples=req.examples,
                               history=req.history, target_language=req.target_language)
@@ -204,6 +218,16 @@ class Answerer:
             generation = self.generator.generate(prompt.messages, req.sampling)
             text = generation.text
         yield self._answer(req, query, prompt, generation, text, data, notes, started, retrieve_seconds)
+
+    def _by_evidence(self, req: _Request, retrieved: list[ScoredChunk], sources: list[ScoredChunk],
+                     shown: list[ScoredChunk], notes: list[str]) -> tuple[list[ScoredChunk], list[ScoredChunk]]:
+        """Keep the retrieved sources the evidence supports (score gap, token budget); extra context stays."""
+        n = len(req.extra)
+        keep = pick_by_evidence(retrieved, shown[n:], self.count_tokens, self.budget)
+        if len(keep) < len(retrieved):
+            notes.append(f"used {len(keep)} of {len(retrieved)} retrieved sources (by score gap and a "
+                         f"{self.budget.tokens}-token budget)")
+        return sources[:n] + [sources[n + i] for i in keep], shown[:n] + [shown[n + i] for i in keep]
 
     def _should_refuse(self, req: _Request, retrieved: list[ScoredChunk], best: float | None) -> bool:
         if not req.spec.grounded or req.extra:
@@ -235,6 +259,11 @@ class Answerer:
             notes.append(f"ignored citations of unknown sources: {', '.join(f'[{n}]' for n in unknown)}")
         if generation.finish_reason == "length":
             notes.append(f"the answer was cut at max_new_tokens={req.sampling.max_new_tokens}")
+        claims: tuple[Claim, ...] = ()
+        if self.grounding is not None and req.spec.grounded and req.spec.name != "extract" and prompt.sources:
+            claims = self.grounding(text, prompt.sources)
+            if note := grounding_note(claims):
+                notes.append(note)
         timings = Timings(
             retrieve_seconds=retrieve_seconds,
             first_token_seconds=generation.first_token_seconds,
@@ -247,7 +276,12 @@ class Answerer:
             completion_tokens=generation.completion_tokens, timings=timings,
             refused=bool(req.spec.grounded and _DONT_KNOW.match(strip_citations(text))),
             notes=tuple(notes), query=query, task=req.spec.name, unknown_citations=unknown, data=data,
+            claims=claims,
         )
+
+
+def _approximate_tokens(text: str) -> int:
+    return len(text.split()) * 4 // 3 + 1
 
 
 def _merge(first: Generation, second: Generation) -> Generation:

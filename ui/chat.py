@@ -12,14 +12,14 @@ from typing import Any
 
 import streamlit as st
 
-from rag import RAG, Answer, Generator, Message
+from rag import RAG, Answer, AskOptions, Generator, Message
 from ui.charts import embedding_scatter, score_bars
 from ui.errors import readable
 from ui.export import conversation_json, conversation_markdown
 from ui.projection import embedding_points
 from ui.prompt_view import render_prompt
 from ui.resources import Warmup
-from ui.sources import render_refusal, render_sources
+from ui.sources import render_grounding, render_refusal, render_sources
 
 log = logging.getLogger("ragloom.ui")
 HISTORY_KEY = "messages"  # session: list of turns {"role", "content", "answer"?, "error"?, "points"?, ...}
@@ -65,6 +65,7 @@ def render_details(turn: dict[str, Any], key: str) -> None:
     answer: Answer = turn["answer"]
     if answer.refused:
         render_refusal(answer)
+    render_grounding(answer)
     t = answer.timings
     speed = f" · {t.tokens_per_second:.1f} tokens/s" if t.tokens_per_second else ""
     st.caption(f"{len(answer.sources)} sources · retrieval {t.retrieve_seconds:.2f} s · first token "
@@ -84,7 +85,7 @@ def render_details(turn: dict[str, Any], key: str) -> None:
 
 
 def answer_turn(question: str, rag: RAG | None, generator: Generator | None, warmup: Warmup | None,
-                options: dict[str, Any] | None, problem: str | None) -> None:
+                options: AskOptions | None, problem: str | None) -> None:
     """Show the question, stream the answer into the page, then its sources; store both in the history."""
     history = _history()
     turns().append({"role": "user", "content": question})
@@ -106,7 +107,7 @@ def answer_turn(question: str, rag: RAG | None, generator: Generator | None, war
         try:
             view = rag.with_generator(generator)
             st.write_stream(_pieces(view.stream_chat([*history, {"role": "user", "content": question}],
-                                                     **options), holder))
+                                                     options), holder))
         except Exception as exc:
             _fail(readable(exc, "answer"))
             return
