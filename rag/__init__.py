@@ -55,14 +55,7 @@ _EXPORTS = {
     "generator_from_settings": "rag.generation.from_settings",
     "supported_suffixes": "connectors.formats",
 }
-__all__ = [
-    "RAG", "Chunk", "Document", "IngestReport", "ScoredChunk", "Skipped", "SyncMode", "Message", "Filter", "Answer",
-    "Citation", "strip_citations", "SamplingParams", "Generator", "Embedder", "Index", "RagloomError", "ConfigError",
-    "ConnectorError", "FilterError", "IndexCorruptError", "IndexMismatchError", "BackendMissingError",
-    "UnsupportedCapabilityError", "Settings", "load_settings", "TASKS", "Example", "bundled_examples", "AskOptions", "ANSWER_STYLES", "source_title",
-    "DEFAULT_MODEL", "BUNDLED_MODELS", "create_generator", "generator_from_settings", "supported_suffixes",
-    "cache_dir", "DEFAULT_EMBEDDER",
-]
+__all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from connectors.formats import supported_suffixes
@@ -79,8 +72,8 @@ if TYPE_CHECKING:
         RagloomError,
         UnsupportedCapabilityError,
     )
-    from rag.core.protocols import Embedder, Generator, Index
     from rag.core.options import ANSWER_STYLES, AskOptions
+    from rag.core.protocols import Embedder, Generator, Index
     from rag.core.sampling import SamplingParams
     from rag.core.types import Chunk, Document, Filter, Message, ScoredChunk, Skipped
     from rag.generation import DEFAULT_MODEL, create_generator
