@@ -55,7 +55,14 @@ _EXPORTS = {
     "generator_from_settings": "rag.generation.from_settings",
     "supported_suffixes": "connectors.formats",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "RAG", "AskOptions", "IngestReport", "SyncMode", "Chunk", "Document", "ScoredChunk", "Skipped", "Message",
+    "Filter", "Answer", "Citation", "strip_citations", "SamplingParams", "Generator", "Embedder", "Index",
+    "RagloomError", "ConfigError", "ConnectorError", "FilterError", "IndexCorruptError", "IndexMismatchError",
+    "BackendMissingError", "UnsupportedCapabilityError", "Settings", "load_settings", "cache_dir",
+    "DEFAULT_EMBEDDER", "TASKS", "Example", "bundled_examples", "ANSWER_STYLES", "source_title", "DEFAULT_MODEL",
+    "BUNDLED_MODELS", "create_generator", "generator_from_settings", "supported_suffixes"
+]
 
 if TYPE_CHECKING:
     from connectors.formats import supported_suffixes
