@@ -24,6 +24,7 @@ from rag.evaluation.retrieval import evaluate  # noqa: E402
 
 VARIANTS = [("dense", {}), ("keyword", {})] + [
     ("hybrid", {"fusion": "convex", "fusion_alpha": a}) for a in (0.3, 0.4, 0.5, 0.6, 0.7)
+] + [("hybrid", {"fusion": "convex", "fusion_norm": "max", "fusion_alpha": a}) for a in (0.4, 0.5, 0.6, 0.7)
 ] + [("hybrid", {"fusion": "rrf", "rrf_k": 60})]
 
 
