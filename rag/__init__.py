@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "RAG": "rag.api",
+    "AskOptions": "rag.core.options",
     "IngestReport": "rag.ingest",
     "SyncMode": "rag.ingest",
     "Chunk": "rag.core.types",
@@ -22,10 +23,11 @@ _EXPORTS = {
     "ScoredChunk": "rag.core.types",
     "Skipped": "rag.core.types",
 }
-__all__ = ["RAG", "Chunk", "Document", "IngestReport", "ScoredChunk", "Skipped", "SyncMode"]
+__all__ = ["RAG", "AskOptions", "Chunk", "Document", "IngestReport", "ScoredChunk", "Skipped", "SyncMode"]
 
 if TYPE_CHECKING:
     from rag.api import RAG
+    from rag.core.options import AskOptions
     from rag.core.types import Chunk, Document, ScoredChunk, Skipped
     from rag.ingest import IngestReport, SyncMode
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,9 @@ from indexes.manifest import MANIFEST_NAME, read_manifest
 from rag.chunking import Chunker, ChunkingSettings
 from rag.config import Settings, load_settings
 from rag.core.errors import RagloomError
+from rag.core.options import AskOptions
 from rag.core.protocols import Connector, Embedder
+from rag.core.sampling import SamplingParams
 from rag.core.types import Document, DocumentRecord, Filter, ScoredChunk
 from rag.embeddings import create_embedder
 from rag.ingest import Ingestor, IngestReport, SyncMode
@@ -266,45 +268,83 @@ class RAG:
                 notes.append(f"tool {tool.name!r} was not used: {exc}")
         return documents, notes
 
-    def stream(self, question: str, *, tools: Sequence[str | ApiTool] = (), **options: Any) -> Any:
-        """Yield answer text pieces as they are generated, then the final ``Answer``."""
-        return self._stream(question, None, tools, options)
+    def ask_options(self, options: AskOptions | None = None, *, task: str | None = None, style: str | None = None,
+                    sampling: SamplingParams | None = None, k: int | None = None, filter: Filter | None = None,
+                    examples: Sequence[Any] | None = None, target_language: str | None = None,
+                    min_score: float | None = None, extra_context: Sequence[Document] | None = None) -> AskOptions:
+        """One ``AskOptions``: ``options`` (or the settings' defaults) with the given fields changed."""
+        base = options if options is not None else AskOptions(style=self.settings.answer_style)
+        return base.with_(task=task, style=style, sampling=sampling, k=k, filter=filter, examples=examples,
+                          target_language=target_language, min_score=min_score, extra_context=extra_context)
 
-    def ask(self, question: str, *, tools: Sequence[str | ApiTool] = (), **options: Any) -> Answer:
-        """Answer from the index (and live ``tools``): options are ``Answerer.ask``'s (task, sampling, k, ...)."""
+    def ask(self, question: str, options: AskOptions | None = None, *, tools: Sequence[str | ApiTool] = (),
+            task: str | None = None, style: str | None = None, sampling: SamplingParams | None = None,
+            k: int | None = None, filter: Filter | None = None, examples: Sequence[Any] | None = None,
+            target_language: str | None = None, min_score: float | None = None,
+            extra_context: Sequence[Document] | None = None) -> Answer:
+        """Answer from the index (and live ``tools``); the keywords refine ``options`` (see ``AskOptions``)."""
         from rag.pipeline import final_answer
 
-        return final_answer(self._stream(question, None, tools, options))
+        opts = self.ask_options(options, task=task, style=style, sampling=sampling, k=k, filter=filter,
+                                examples=examples, target_language=target_language, min_score=min_score,
+                                extra_context=extra_context)
+        return final_answer(self._stream(question, None, tools, opts))
 
-    def chat(self, messages: Sequence[Message], *, tools: Sequence[str | ApiTool] = (), **options: Any) -> Answer:
+    def stream(self, question: str, options: AskOptions | None = None, *, tools: Sequence[str | ApiTool] = (),
+               task: str | None = None, style: str | None = None, sampling: SamplingParams | None = None,
+               k: int | None = None, filter: Filter | None = None, examples: Sequence[Any] | None = None,
+               target_language: str | None = None, min_score: float | None = None,
+               extra_context: Sequence[Document] | None = None) -> Iterator[str | Answer]:
+        """Yield answer text pieces as they are generated, then the final ``Answer``."""
+        opts = self.ask_options(options, task=task, style=style, sampling=sampling, k=k, filter=filter,
+                                examples=examples, target_language=target_language, min_score=min_score,
+                                extra_context=extra_context)
+        return self._stream(question, None, tools, opts)
+
+    def chat(self, messages: Sequence[Message], options: AskOptions | None = None, *,
+             tools: Sequence[str | ApiTool] = (), task: str | None = None, style: str | None = None,
+             sampling: SamplingParams | None = None, k: int | None = None, filter: Filter | None = None,
+             examples: Sequence[Any] | None = None, target_language: str | None = None,
+             min_score: float | None = None, extra_context: Sequence[Document] | None = None) -> Answer:
         """Answer the last user message; a follow-up becomes a standalone search query using the history."""
         from rag.pipeline import final_answer
 
-        return final_answer(self._stream(messages[-1]["content"] if messages else "", messages, tools, options))
+        opts = self.ask_options(options, task=task, style=style, sampling=sampling, k=k, filter=filter,
+                                examples=examples, target_language=target_language, min_score=min_score,
+                                extra_context=extra_context)
+        return final_answer(self._stream(messages[-1]["content"] if messages else "", messages, tools, opts))
 
-    def stream_chat(self, messages: Sequence[Message], *, tools: Sequence[str | ApiTool] = (),
-                    **options: Any) -> Any:
-        return self._stream(messages[-1]["content"] if messages else "", messages, tools, options)
+    def stream_chat(self, messages: Sequence[Message], options: AskOptions | None = None, *,
+                    tools: Sequence[str | ApiTool] = (), task: str | None = None, style: str | None = None,
+                    sampling: SamplingParams | None = None, k: int | None = None, filter: Filter | None = None,
+                    examples: Sequence[Any] | None = None, target_language: str | None = None,
+                    min_score: float | None = None,
+                    extra_context: Sequence[Document] | None = None) -> Iterator[str | Answer]:
+        """``chat`` that yields text pieces, then the final ``Answer``."""
+        opts = self.ask_options(options, task=task, style=style, sampling=sampling, k=k, filter=filter,
+                                examples=examples, target_language=target_language, min_score=min_score,
+                                extra_context=extra_context)
+        return self._stream(messages[-1]["content"] if messages else "", messages, tools, opts)
 
     def _stream(self, question: str, messages: Sequence[Message] | None, tools: Sequence[str | ApiTool],
-                options: dict[str, Any]) -> Any:
+                options: AskOptions) -> Iterator[str | Answer]:
         extra, notes = self._tool_context(question, tools) if tools else ([], [])
         if extra:
-            options = {**options, "extra_context": [*options.get("extra_context", ()), *extra]}
+            options = replace(options, extra_context=(*options.extra_context, *extra))
         if messages is None:
-            pieces = self.answerer.stream(question, **options)
+            pieces = self.answerer.stream(question, options)
         else:
-            pieces = self.answerer.stream_chat(messages, **options)
+            pieces = self.answerer.stream_chat(messages, options)
         for piece in pieces:
             if notes and not isinstance(piece, str):
                 piece = replace(piece, notes=(*piece.notes, *notes))
             yield piece
 
-    def as_langchain_runnable(self, **ask_defaults: Any) -> Any:
+    def as_langchain_runnable(self, options: AskOptions | None = None) -> Any:
         """The whole pipeline as a LangChain ``Runnable`` (question in, answer dict out)."""
         from rag.langchain_runnable import as_langchain_runnable
 
-        return as_langchain_runnable(self.answerer, **ask_defaults)
+        return as_langchain_runnable(self.answerer, options=self.ask_options(options))
 
     def as_langchain_retriever(self, k: int = 5, filter: Filter | None = None,
                                min_score: float | None = None) -> Any:

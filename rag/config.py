@@ -33,6 +33,7 @@ class Settings:
     embed_batch_size: int = 64
     k: int = 5  # search results
     answer_k: int = 2  # sources in an answer's prompt: on 2 CPU cores each costs ~1 s of prompt reading
+    answer_style: str = "full"  # full: a complete, cited sentence or short list | short: an extractive span
     min_score: float | None = None  # drop results whose cosine similarity is below this
     retrieval_mode: str = "hybrid"  # dense | keyword | hybrid (see rag.retrieval)
     fusion: str = "convex"  # hybrid fusion: convex (normalised score mix) | rrf (reciprocal rank)

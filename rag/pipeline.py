@@ -12,22 +12,23 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from rag.core.answer import EXTRA_CONTEXT_KEY, Answer, Timings, resolve_citations, strip_citations
 from rag.core.errors import ConfigError, RagloomError
+from rag.core.options import AskOptions
 from rag.core.protocols import Generator
 from rag.core.sampling import SamplingParams
 from rag.core.types import Chunk, Document, Generation, Message, ScoredChunk
 from rag.prompts.builder import Prompt, build_prompt
-from rag.prompts.examples import ExampleLike, coerce_examples
+from rag.prompts.examples import coerce_examples
 from rag.prompts.extract import ExtractError, parse_entities, retry_messages
 from rag.prompts.rewrite import clean_query, rewrite_messages
 from rag.prompts.tasks import TaskSpec, get_task
 
-SearchFn = Callable[[str, int, "dict[str, Any] | None"], list[ScoredChunk]]
+SearchFn = Callable[[str, int, "Mapping[str, Any] | None"], list[ScoredChunk]]
 FocusFn = Callable[[str, Sequence[ScoredChunk]], list[ScoredChunk]]
 FOCUSED_TASKS = ("qa",)  # short extractive answers; summaries and extraction need the whole text
 
@@ -48,7 +49,7 @@ class _Request:
     spec: TaskSpec
     sampling: SamplingParams
     k: int
-    filter: dict[str, Any] | None
+    filter: Mapping[str, Any] | None
     examples: tuple
     target_language: str | None
     min_score: float | None
@@ -90,44 +91,21 @@ class Answerer:
 
     # -- public API --------------------------------------------------------------------------
 
-    def ask(self, question: str, task: str = "qa", sampling: SamplingParams | None = None, k: int | None = None,
-            filter: dict[str, Any] | None = None, examples: Sequence[ExampleLike] | None = None,
-            target_language: str | None = None, min_score: float | None = None,
-            extra_context: Sequence[Document] | None = None) -> Answer:
+    def ask(self, question: str, options: AskOptions | None = None) -> Answer:
         """Answer ``question`` (a request, for non-QA tasks) from the retrieved sources."""
-        req = self._request(question, task, sampling, k, filter, examples, target_language, min_score,
-                            extra_context, ())
-        return final_answer(self._run(req, stream=False))
+        return final_answer(self._run(self._request(question, options, ()), stream=False))
 
-    def stream(self, question: str, task: str = "qa", sampling: SamplingParams | None = None, k: int | None = None,
-               filter: dict[str, Any] | None = None, examples: Sequence[ExampleLike] | None = None,
-               target_language: str | None = None, min_score: float | None = None,
-               extra_context: Sequence[Document] | None = None) -> Iterator[str | Answer]:
+    def stream(self, question: str, options: AskOptions | None = None) -> Iterator[str | Answer]:
         """Like ``ask`` but yields text pieces as decoded, then the final ``Answer`` (text = joined pieces)."""
-        req = self._request(question, task, sampling, k, filter, examples, target_language, min_score,
-                            extra_context, ())
-        return self._run(req, stream=True)
+        return self._run(self._request(question, options, ()), stream=True)
 
-    def chat(self, messages: Sequence[Message], task: str = "qa", sampling: SamplingParams | None = None,
-             k: int | None = None, filter: dict[str, Any] | None = None,
-             examples: Sequence[ExampleLike] | None = None, target_language: str | None = None,
-             min_score: float | None = None, extra_context: Sequence[Document] | None = None) -> Answer:
+    def chat(self, messages: Sequence[Message], options: AskOptions | None = None) -> Answer:
         """Answer the last user message of a conversation; a follow-up is rewritten into a standalone query."""
-        return final_answer(self.stream_chat(messages, task, sampling, k, filter, examples, target_language, min_score,
-                                      extra_context, _stream=False))
+        return final_answer(self._run(self._chat_request(messages, options), stream=False))
 
-    def stream_chat(self, messages: Sequence[Message], task: str = "qa", sampling: SamplingParams | None = None,
-                    k: int | None = None, filter: dict[str, Any] | None = None,
-                    examples: Sequence[ExampleLike] | None = None, target_language: str | None = None,
-                    min_score: float | None = None, extra_context: Sequence[Document] | None = None,
-                    _stream: bool = True) -> Iterator[str | Answer]:
+    def stream_chat(self, messages: Sequence[Message], options: AskOptions | None = None) -> Iterator[str | Answer]:
         """``chat`` that yields text pieces, then the final ``Answer``."""
-        if not messages or messages[-1]["role"] != "user":
-            raise ConfigError("chat needs a conversation whose last message is the user's question")
-        history = tuple(m for m in messages[:-1] if m["role"] in ("user", "assistant"))
-        req = self._request(messages[-1]["content"], task, sampling, k, filter, examples, target_language,
-                            min_score, extra_context, history)
-        return self._run(req, stream=_stream)
+        return self._run(self._chat_request(messages, options), stream=True)
 
     def standalone_query(self, history: Sequence[Message], question: str) -> str:
         """The follow-up rewritten with the history (the question itself when there is no history)."""
@@ -138,18 +116,24 @@ class Answerer:
 
     # -- the one path every public method runs -----------------------------------------------
 
-    def _request(self, question, task, sampling, k, filter, examples, target_language, min_score, extra_context,
-                 history) -> _Request:
+    def _chat_request(self, messages: Sequence[Message], options: AskOptions | None) -> _Request:
+        if not messages or messages[-1]["role"] != "user":
+            raise ConfigError("chat needs a conversation whose last message is the user's question")
+        history = tuple(m for m in messages[:-1] if m["role"] in ("user", "assistant"))
+        return self._request(messages[-1]["content"], options, history)
+
+    def _request(self, question: str, options: AskOptions | None, history: tuple[Message, ...]) -> _Request:
         if not isinstance(question, str) or not question.strip():
             raise ConfigError("the question is empty")
-        k = self.k if k is None else k
-        if k < 0:
-            raise ConfigError(f"k must be >= 0 (got {k})")
-        spec = get_task(task)
-        spec.system_prompt(target_language)  # fail before retrieval when a language is missing
-        return _Request(question.strip(), spec, sampling or self.sampling, k, filter,
-                        coerce_examples(examples, spec.name), target_language, min_score,
-                        extra_context_chunks(extra_context or ()), tuple(history))
+        opts = options or AskOptions()
+        if not isinstance(opts, AskOptions):
+            raise ConfigError(f"options must be an AskOptions (got {type(opts).__name__})")
+        k = self.k if opts.k is None else opts.k
+        spec = get_task(opts.task, opts.style)
+        spec.system_prompt(opts.target_language)  # fail before retrieval when a language is missing
+        return _Request(question.strip(), spec, opts.sampling or self.sampling, k, opts.filter,
+                        coerce_examples(opts.examples, spec.name, opts.style), opts.target_language, opts.min_score,
+                        extra_context_chunks(opts.extra_context), history)
 
     def _run(self, req: _Request, *, stream: bool) -> Iterator[str | Answer]:
         started = time.perf_counter()
@@ -159,9 +143,9 @@ class Answerer:
             notes.append(f"retrieval query rewritten from the conversation: {query!r}")
         retrieved = self.search(query, req.k, req.filter) if req.k else []
         # The threshold is a cosine similarity: hybrid and keyword scores are on other scales.
-        best = max((c.cosine if c.cosine is not None else c.score for c in retrieved), default=None)
-        if req.min_score is not None:
-            retrieved = [c for c in retrieved if c.score >= req.min_score]
+        best = max((_cosine(c) for c in retrieved), default=None)
+        if req.min_score is not None:  # a cosine, like the refusal threshold, whatever the retrieval mode
+            retrieved = [c for c in retrieved if _cosine(c) >= req.min_score]
         retrieve_seconds = time.perf_counter() - started
 
         if self._should_refuse(req, retrieved, best):
@@ -248,6 +232,11 @@ class Answerer:
             refused=bool(req.spec.grounded and _DONT_KNOW.match(strip_citations(text))),
             notes=tuple(notes), query=query, task=req.spec.name, unknown_citations=unknown, data=data,
         )
+
+
+def _cosine(chunk: ScoredChunk) -> float:
+    """The chunk's cosine similarity (a test double's or dense search's score when not recorded)."""
+    return chunk.cosine if chunk.cosine is not None else chunk.score
 
 
 def _merge(first: Generation, second: Generation) -> Generation:

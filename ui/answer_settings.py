@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rag.core.errors import ConfigError
+from rag.core.options import AskOptions
 from rag.core.sampling import SamplingParams
-from rag.prompts import BUNDLED, TASKS
+from rag.prompts import TASKS, bundled_examples
 from rag.prompts.examples import Example
 
 SHOT_MODES = ("zero-shot", "one-shot", "few-shot")
@@ -29,9 +30,10 @@ class AnswerSettings:
     top_p: float = 0.95
     max_new_tokens: int = 256
     seed: int | None = None
-    k: int = 2  # the library's answer_k default
+    k: int = 0  # sources per answer; 0 = chosen by evidence (score gaps and a token budget)
     min_score: float = 0.0
     task: str = "qa"
+    style: str = "full"  # full: complete cited sentences | short: an extractive span (evaluation)
     target_language: str = ""
     shots: str = "few-shot"
     examples: tuple[Example, ...] = field(default_factory=tuple)
@@ -48,32 +50,27 @@ class AnswerSettings:
             return list(self.examples[:1])
         return list(self.examples)
 
-    def options(self) -> dict[str, Any]:
-        """Keyword options for ``RAG.stream_chat``; raises ``ConfigError`` on invalid values."""
+    def options(self) -> AskOptions:
+        """The ``AskOptions`` for ``RAG.stream_chat``; raises ``ConfigError`` on invalid values."""
         if self.task not in TASKS:
             raise ConfigError(f"unknown task {self.task!r}")
-        if self.k < 1:
-            raise ConfigError(f"retrieve at least one chunk (k = {self.k})")
+        if self.k < 0:
+            raise ConfigError(f"the number of sources must be 0 (by evidence) or more (k = {self.k})")
         if not 0.0 <= self.min_score <= 1.0:
             raise ConfigError(f"the minimum score is a cosine similarity in [0, 1] (got {self.min_score})")
         if TASKS[self.task].needs_language and not self.target_language.strip():
             raise ConfigError(f"the {self.task} task needs a target language")
         if self.shots not in SHOT_MODES:
             raise ConfigError(f"examples must be one of {', '.join(SHOT_MODES)}")
-        return {
-            "task": self.task,
-            "sampling": self.sampling(),
-            "k": self.k,
-            "min_score": self.min_score or None,
-            "examples": self.chosen_examples(),
-            "target_language": self.target_language.strip() or None,
-        }
+        return AskOptions(task=self.task, style=self.style, sampling=self.sampling(), k=self.k or None,
+                          min_score=self.min_score or None, examples=tuple(self.chosen_examples()),
+                          target_language=self.target_language.strip() or None)
 
 
-def bundled_example_rows(task: str) -> list[dict[str, str]]:
-    """The task's bundled few-shot examples as editor rows (the editor's default)."""
+def bundled_example_rows(task: str, style: str = "full") -> list[dict[str, str]]:
+    """The task's bundled few-shot examples for an answer style, as editor rows (the editor's default)."""
     return [{"input": ex.input, "output": ex.output, "sources": _SOURCE_SEPARATOR.join(ex.sources)}
-            for ex in BUNDLED.get(task, ())]
+            for ex in bundled_examples(task, style)]
 
 
 def examples_from_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[Example, ...]:

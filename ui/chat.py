@@ -14,6 +14,7 @@ import streamlit as st
 
 from rag.api import RAG
 from rag.core.answer import Answer
+from rag.core.options import AskOptions
 from rag.core.protocols import Generator
 from rag.core.types import Message
 from ui.charts import embedding_scatter, score_bars
@@ -87,7 +88,7 @@ def render_details(turn: dict[str, Any], key: str) -> None:
 
 
 def answer_turn(question: str, rag: RAG | None, generator: Generator | None, warmup: Warmup | None,
-                options: dict[str, Any] | None, problem: str | None) -> None:
+                options: AskOptions | None, problem: str | None) -> None:
     """Show the question, stream the answer into the page, then its sources; store both in the history."""
     history = _history()
     turns().append({"role": "user", "content": question})
@@ -109,7 +110,7 @@ def answer_turn(question: str, rag: RAG | None, generator: Generator | None, war
         try:
             view = rag.with_generator(generator)
             st.write_stream(_pieces(view.stream_chat([*history, {"role": "user", "content": question}],
-                                                     **options), holder))
+                                                     options), holder))
         except Exception as exc:
             _fail(readable(exc, "answer"))
             return

@@ -14,6 +14,7 @@ import streamlit as st
 
 from rag.config import Settings, load_settings
 from rag.core.errors import ConfigError
+from rag.core.options import ANSWER_STYLES
 from rag.generation import DEFAULT_MODEL
 from rag.generation.models import BUNDLED_MODELS
 from ui.answer_settings import (
@@ -55,15 +56,20 @@ def render_answer_settings() -> AnswerSettings:
         max_new_tokens = st.number_input("Max new tokens", 1, 4096, 256, 16, key="ctl_max_new_tokens")
         seed_text = st.text_input("Seed (empty = random)", "", key="ctl_seed", disabled=greedy,
                                   help="A fixed seed reproduces a sampled answer with the same model.")
+    style = st.radio("Answer style", ANSWER_STYLES, index=_style_index(), horizontal=True, key="ctl_style",
+                     format_func=lambda s: {"full": "Full sentences", "short": "Short span"}.get(s, s),
+                     help="Full: the direct answer first, in complete cited sentences (or a short list). "
+                          "Short: the shortest extractive span, for span-QA evaluation.")
     with st.expander("Retrieval and task", expanded=False):
-        k = st.slider("Sources to retrieve (k)", 1, 20, 2, 1, key="ctl_k")
+        k = st.slider("Sources per answer (0 = by evidence)", 0, 20, 0, 1, key="ctl_k",
+                      help="0 picks the number of sources from the score gaps and a token budget.")
         min_score = st.slider("Minimum cosine score", 0.0, 1.0, 0.0, 0.01, key="ctl_min_score")
         task = st.selectbox("Task", UI_TASKS, key="ctl_task")
         language = ""
         if task == "translate":
             language = st.text_input("Target language", "German", key="ctl_language")
         shots = st.radio("Examples", SHOT_MODES, index=2, horizontal=True, key="ctl_shots")
-        rows = _examples_editor(task, disabled=shots == "zero-shot")
+        rows = _examples_editor(task, style, disabled=shots == "zero-shot")
     seed: int | None = None
     if seed_text.strip():
         try:
@@ -72,13 +78,19 @@ def render_answer_settings() -> AnswerSettings:
             st.error(f"The seed must be a whole number (got {seed_text!r}).")
     return AnswerSettings(greedy=greedy, temperature=float(temperature), top_k=int(top_k), top_p=float(top_p),
                           max_new_tokens=int(max_new_tokens), seed=seed, k=int(k), min_score=float(min_score),
-                          task=task, target_language=language, shots=shots, examples=examples_from_rows(rows))
+                          task=task, style=style, target_language=language, shots=shots,
+                          examples=examples_from_rows(rows))
 
 
-def _examples_editor(task: str, disabled: bool) -> list[dict]:
-    # One editor per task, defaulting to that task's bundled examples; edits persist under its key.
-    default = pd.DataFrame(bundled_example_rows(task), columns=list(EXAMPLE_COLUMNS))
-    edited = st.data_editor(default, key=f"ctl_examples_{task}", num_rows="dynamic", disabled=disabled,
+def _style_index() -> int:
+    style = load_settings().answer_style
+    return ANSWER_STYLES.index(style) if style in ANSWER_STYLES else 0
+
+
+def _examples_editor(task: str, style: str, disabled: bool) -> list[dict]:
+    # One editor per task and style, defaulting to their bundled examples; edits persist under its key.
+    default = pd.DataFrame(bundled_example_rows(task, style), columns=list(EXAMPLE_COLUMNS))
+    edited = st.data_editor(default, key=f"ctl_examples_{task}_{style}", num_rows="dynamic", disabled=disabled,
                             width="stretch", hide_index=True)
     return edited.to_dict("records")
 

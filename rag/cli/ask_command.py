@@ -13,6 +13,7 @@ from typing import Any, TextIO
 from rag.cli.common import add_index_argument, settings_from
 from rag.core.answer import Answer
 from rag.core.errors import ConfigError
+from rag.core.options import ANSWER_STYLES, AskOptions
 from rag.core.sampling import SamplingParams
 from rag.prompts.framing import source_title
 from rag.prompts.tasks import TASKS
@@ -22,8 +23,12 @@ def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
     """Sampling, model and retrieval options common to ``ask`` and ``chat``."""
     add_index_argument(parser)
     parser.add_argument("--task", choices=sorted(TASKS), default="qa", help="what to do with the sources")
+    parser.add_argument("--style", choices=ANSWER_STYLES, default=None,
+                        help="full: a complete, cited sentence or short list; short: an extractive span for "
+                             "span-QA evaluation (default: setting answer_style, full)")
     parser.add_argument("--language", help="target language for --task translate")
-    parser.add_argument("-k", type=int, default=None, help="sources to retrieve (default: setting answer_k, 2)")
+    parser.add_argument("-k", type=int, default=None,
+                        help="sources per answer (default: chosen by score gaps and a token budget)")
     parser.add_argument("--min-score", type=float, default=None, help="drop sources below this cosine score")
     sampling = parser.add_argument_group("sampling (greedy unless a sampling option is given)")
     sampling.add_argument("--greedy", action="store_true", help="always take the most likely token")
@@ -65,19 +70,14 @@ def open_answering_rag(args: argparse.Namespace) -> Any:
     return rag
 
 
-def ask_options(args: argparse.Namespace, rag: Any) -> dict[str, Any]:
+def ask_options(args: argparse.Namespace, rag: Any) -> AskOptions:
+    """The ``AskOptions`` the flags describe, on top of the settings' defaults."""
     if args.task == "translate" and not args.language:
         raise ConfigError("--task translate needs --language")
     if args.k is not None and args.k < 0:
         raise ConfigError("-k must be >= 0")
-    return {
-        "task": args.task,
-        "sampling": sampling_from_args(args),
-        "k": args.k,
-        "target_language": args.language,
-        "min_score": args.min_score,
-        "tools": list(rag.tools),
-    }
+    return rag.ask_options(task=args.task, style=args.style, sampling=sampling_from_args(args), k=args.k,
+                           target_language=args.language, min_score=args.min_score)
 
 
 def print_sources(answer: Answer, out: TextIO | None = None) -> None:
@@ -116,12 +116,12 @@ def run(args: argparse.Namespace) -> int:
     rag = open_answering_rag(args)
     options = ask_options(args, rag)
     if args.json:
-        answer = rag.ask(args.question, **options)
+        answer = rag.ask(args.question, options, tools=list(rag.tools))
         json.dump(answer.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
         print()
         return 0
     answer = None
-    for item in rag.stream(args.question, **options):
+    for item in rag.stream(args.question, options, tools=list(rag.tools)):
         if isinstance(item, Answer):
             answer = item
         else:

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         messages: list[Message] = [*history[-_HISTORY_MESSAGES:], {"role": "user", "content": line}]
         print("ragloom> ", end="", flush=True)
         answer = None
-        for item in rag.stream_chat(messages, **options):
+        for item in rag.stream_chat(messages, options, tools=list(rag.tools)):
             if isinstance(item, Answer):
                 answer = item
             else:

@@ -29,6 +29,21 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """One sentence of the answer, the sources it cites, and whether they support it.
+
+    ``support`` is the evidence score in [0, 1] (content-word overlap and embedding cosine with the
+    best cited source); ``supported`` is that score against the grounding threshold. A sentence that
+    cites nothing is unsupported.
+    """
+
+    text: str
+    citations: tuple[int, ...] = ()
+    supported: bool = False
+    support: float = 0.0
+
+
+@dataclass(frozen=True)
 class Timings:
     """Seconds spent retrieving, until the first answer token, and in total; decode speed."""
 
@@ -54,6 +69,7 @@ class Answer:
     task: str = "qa"
     unknown_citations: tuple[int, ...] = ()
     data: Any = None  # parsed structured output (the ``extract`` task's JSON object)
+    claims: tuple[Claim, ...] = ()  # the answer's sentences checked against their citations
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-compatible dict (sources carry their number, score, rank, text and metadata)."""
@@ -77,6 +93,8 @@ class Answer:
             },
             "notes": list(self.notes),
             "data": self.data,
+            "claims": [{"text": c.text, "citations": list(c.citations), "supported": c.supported,
+                        "support": c.support} for c in self.claims],
         }
 
 

@@ -1,7 +1,7 @@
 """Prompt augmentation: task templates, few-shot examples, data framing and context budgeting."""
 
 from rag.prompts.builder import ContextOverflowError, Prompt, build_prompt
-from rag.prompts.examples import BUNDLED, Example, coerce_examples
+from rag.prompts.examples import BUNDLED, Example, bundled_examples, coerce_examples
 from rag.prompts.extract import ExtractError, parse_entities
 from rag.prompts.framing import format_source, neutralise
 from rag.prompts.tasks import TASKS, TaskSpec, get_task
@@ -15,6 +15,7 @@ __all__ = [
     "Prompt",
     "TaskSpec",
     "build_prompt",
+    "bundled_examples",
     "coerce_examples",
     "format_source",
     "get_task",

@@ -1,9 +1,11 @@
 """Few-shot examples: the user's own, or short bundled ones per task.
 
 Examples go into the prompt as real chat turns (a user message, then the assistant's reply),
-so the backend renders them in the model's own chat format. Bundled examples are deliberately
-terse: small models copy the length and style of what they are shown, and short extractive
-answers are both more accurate and faster to decode.
+so the backend renders them in the model's own chat format. Small models copy the length and
+shape of what they are shown, so each answer style has its own bundled examples: ``full`` shows
+a one-sentence answer, a short list for steps, several things named in one sentence and a
+yes/no answer with its deciding fact, each cited; ``short`` shows terse extractive spans.
+They sit at the start of the prompt, so llama.cpp's prompt cache reads them once, not per question.
 """
 
 from __future__ import annotations
@@ -36,14 +38,35 @@ _CURIE = (
     "Curie won the Nobel Prize in Physics in 1903 and the Nobel Prize in Chemistry in 1911.",
 )
 
+_LIBRARY_CARD = (
+    "Opening hours are 9:00 to 18:00 on weekdays.",
+    "To get a library card:\n1. Fill in the form at the front desk.\n2. Show an ID card with your "
+    "address.\n3. Collect the card the next day. Cards are free for residents.",
+)
+
+# The ``short`` style (span-QA evaluation): one span answer, two "no" (a wrong place, a near-miss
+# date), one "yes" that needs the second source: terse, always cited. Small models lean to "yes";
+# the near miss teaches checking details.
+SHORT_QA_EXAMPLES = (
+    Example("How tall is the Eiffel Tower?", "330 metres [1]", _EIFFEL[:1]),
+    Example("Did Curie win a Nobel Prize in Chemistry?", "yes [2]", _CURIE),
+    Example("Was Marie Curie born in Paris?", "no [1]", _CURIE[:1]),
+    Example("Was the Eiffel Tower completed in 1899?", "no [1]", _EIFFEL[:1]),
+)
+
 BUNDLED: dict[str, tuple[Example, ...]] = {
-    # One span answer, two "no" (a wrong place, a near-miss date), one "yes" that needs the second
-    # source: terse, always cited. Small models lean to "yes"; the near miss teaches checking details.
+    # The default ``full`` style: the answer first in a complete sentence, a list for steps, every
+    # item named for "which things", yes/no with the deciding fact; one citation per sentence or item.
     "qa": (
-        Example("How tall is the Eiffel Tower?", "330 metres [1]", _EIFFEL[:1]),
-        Example("Did Curie win a Nobel Prize in Chemistry?", "yes [2]", _CURIE),
-        Example("Was Marie Curie born in Paris?", "no [1]", _CURIE[:1]),
-        Example("Was the Eiffel Tower completed in 1899?", "no [1]", _EIFFEL[:1]),
+        Example("How tall is the Eiffel Tower?", "The Eiffel Tower is 330 metres tall [1].", _EIFFEL[:1]),
+        Example("How do I get a library card?",
+                "You get a library card in three steps [2]:\n1. Fill in the form at the front desk [2].\n"
+                "2. Show an ID card with your address [2].\n3. Collect the card the next day [2].",
+                _LIBRARY_CARD),
+        Example("Which Nobel Prizes did Curie win?",
+                "Marie Curie won the Nobel Prize in Physics in 1903 and the Nobel Prize in Chemistry in 1911 [2].",
+                _CURIE),
+        Example("Was Marie Curie born in Paris?", "No, Marie Curie was born in Warsaw in 1867 [1].", _CURIE[:1]),
     ),
     "summarize": (
         Example(
@@ -73,10 +96,17 @@ BUNDLED: dict[str, tuple[Example, ...]] = {
 }
 
 
-def coerce_examples(examples: Sequence[ExampleLike] | None, task: str) -> tuple[Example, ...]:
-    """``None`` means the bundled examples for ``task``; an empty list means zero-shot."""
+def bundled_examples(task: str, style: str = "full") -> tuple[Example, ...]:
+    """The bundled examples for ``task`` in answer ``style`` (only ``qa`` has a separate ``short`` set)."""
+    if style == "short" and task == "qa":
+        return SHORT_QA_EXAMPLES
+    return BUNDLED.get(task, ())
+
+
+def coerce_examples(examples: Sequence[ExampleLike] | None, task: str, style: str = "full") -> tuple[Example, ...]:
+    """``None`` means the bundled examples for ``task`` and ``style``; an empty list means zero-shot."""
     if examples is None:
-        return BUNDLED.get(task, ())
+        return bundled_examples(task, style)
     result: list[Example] = []
     for item in examples:
         if isinstance(item, Example):

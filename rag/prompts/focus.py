@@ -1,19 +1,25 @@
-"""Focus long sources on the question: keep the sentences that matter, within a token cap per source.
+"""Focus long sources on the question: keep the parts that matter, within a token cap per source.
 
-On CPU the prompt is the cost of an answer: llama.cpp reads ~80 prompt tokens/s on 2 cores, so
-every 100 source tokens add over a second before the first answer token. A source longer than
-``max_tokens`` keeps its best sentences, in their original order, with "…" where text was left
-out; shorter sources pass unchanged. Sentences are scored by the embedder's cosine with the
-question plus the share of the question's content words they contain (names, numbers and dates
-that a small embedder blurs). Each sentence is embedded once per question; the ONNX embedder does
-a short sentence in ~2 ms.
+On CPU the prompt is the cost of an answer: llama.cpp reads roughly 80-100 prompt tokens/s on 2
+cores, so every 100 source tokens add about a second before the first answer token. A source
+longer than ``max_tokens`` keeps its best *units*, in their original order, with "…" where text
+was left out; shorter sources pass unchanged.
+
+A unit is what must not be cut: a prose sentence, or a whole structure — a list or numbered
+procedure (with the sentence that introduces it, e.g. "ragloom saves in three steps:"), a fenced
+code block, or a table row (shown under the table's header). A structure survives whole or not
+at all: cutting a procedure to its "most similar" step is how a "how do I" question loses its
+answer. The best unit is always kept, even when it alone is over the cap.
+
+Units are scored by the embedder's cosine with the question plus the share of the question's
+content words they contain (names, numbers and file names that a small embedder blurs).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,15 +27,21 @@ from rag.core.errors import ConfigError
 from rag.core.protocols import Embedder
 from rag.core.types import ScoredChunk
 
-_NEXT = r"(?=[\"'(\[]?[A-Z0-9])"  # a sentence starts with a capital or a digit, maybe after a quote
-_SENTENCE_END = re.compile(rf"(?<=[.!?])\s+{_NEXT}|(?<=[.!?][\"')\]])\s+{_NEXT}|\n\s*\n")
-RELATIVE_FLOOR = 0.4  # sentences scoring under this share of the best one are left out even if they fit
-_WORD = re.compile(r"[A-Za-z0-9]+")
+_NEXT = r"(?=[\"'(\[*`]?[A-Z0-9])"  # a sentence starts with a capital or a digit, maybe after a quote
+_SENTENCE_END = re.compile(rf"(?<=[.!?])\s+{_NEXT}|(?<=[.!?][\"')\]*])\s+{_NEXT}|\n\s*\n")
+_LIST_ITEM = re.compile(r"^\s{0,3}(?:[-*+]|\d{1,3}[.)])\s+")
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+RELATIVE_FLOOR = 0.4  # units scoring under this share of the best one are left out even if they fit
+_WORD = re.compile(r"[A-Za-z0-9_]+")
 _STOP = frozenset((
-    "a", "an", "and", "are", "as", "at", "be", "by", "did", "do", "does", "for", "from", "had", "has", "have",
-    "he", "her", "his", "how", "i", "in", "is", "it", "its", "of", "on", "or", "she", "that", "the", "their",
-    "them", "they", "this", "to", "was", "were", "what", "when", "where", "which", "who", "whom", "whose",
-    "why", "will", "with", "would", "you"
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "did", "do", "does", "for", "from", "had", "has",
+    "have", "he", "her", "his", "how", "i", "if", "in", "is", "it", "its", "me", "my", "of", "on", "or", "she",
+    "so", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "was", "we",
+    "were", "what", "when", "where", "which", "who", "whom", "whose", "why", "will", "with", "would", "you",
+    "your",
 ))
 
 
@@ -41,8 +53,107 @@ def content_words(text: str) -> set[str]:
     return {w for w in (m.lower() for m in _WORD.findall(text)) if w not in _STOP}
 
 
+@dataclass(frozen=True)
+class Unit:
+    """A piece of a source that is kept whole or left out; ``block`` starts on its own line."""
+
+    text: str
+    block: bool  # a heading, list, code block or table row: joined to its neighbours with a newline
+    paragraph: int  # prose sentences of one paragraph are joined with spaces
+    header: str = ""  # a table row's header lines, shown above the first kept row of that table
+
+
+def split_units(text: str) -> list[Unit]:
+    """The source as units in order (see the module docstring)."""
+    lines = text.split("\n")
+    units: list[Unit] = []
+    paragraph, prose = 0, []
+    i = 0
+
+    def flush_prose() -> None:
+        nonlocal paragraph, prose
+        if prose:
+            sentences = split_sentences(" ".join(line.strip() for line in prose))
+            units.extend(Unit(s, False, paragraph) for s in sentences)
+            paragraph += 1
+            prose = []
+
+    while i < len(lines):
+        line = lines[i]
+        if not line.strip():
+            flush_prose()
+            i += 1
+        elif _FENCE.match(line):
+            flush_prose()
+            end = i + 1
+            while end < len(lines) and not _FENCE.match(lines[end]):
+                end += 1
+            units.append(Unit("\n".join(lines[i : end + 1]).strip(), True, paragraph))
+            paragraph += 1
+            i = end + 1
+        elif _LIST_ITEM.match(line):
+            flush_prose()
+            lead = ""
+            if units and not units[-1].block and units[-1].text.rstrip().endswith(":"):
+                lead = units.pop().text + "\n"  # "… saves in three steps:" belongs to its list
+            end = i + 1
+            while end < len(lines) and lines[end].strip() and (
+                    _LIST_ITEM.match(lines[end]) or lines[end].startswith((" ", "\t"))):
+                end += 1
+            units.append(Unit(lead + "\n".join(lines[i:end]).strip(), True, paragraph))
+            paragraph += 1
+            i = end
+        elif _TABLE_ROW.match(line):
+            flush_prose()
+            end = i
+            while end < len(lines) and _TABLE_ROW.match(lines[end]):
+                end += 1
+            rows = lines[i:end]
+            header_lines = rows[:2] if len(rows) > 1 and _TABLE_RULE.match(rows[1]) else []
+            body = rows[len(header_lines):] or rows
+            header = "\n".join(h.strip() for h in header_lines)
+            units.extend(Unit(row.strip(), True, paragraph, header) for row in body)
+            paragraph += 1
+            i = end
+        elif _HEADING.match(line):
+            flush_prose()
+            units.append(Unit(line.strip(), True, paragraph))
+            paragraph += 1
+            i += 1
+        else:
+            prose.append(line)
+            i += 1
+    flush_prose()
+    return units
+
+
+def join_units(units: Sequence[Unit], kept: Sequence[int]) -> str:
+    """The kept units in order, with "…" for gaps, line breaks around structures, table headers once."""
+    parts: list[str] = ["…"] if kept and kept[0] > 0 else []
+    shown_headers: set[str] = set()
+    previous: int | None = None
+    for i in kept:
+        unit = units[i]
+        if previous is not None and i != previous + 1:
+            parts.append("…")
+        text = unit.text
+        if unit.header and unit.header not in shown_headers:
+            shown_headers.add(unit.header)
+            text = f"{unit.header}\n{text}"
+        same_paragraph = (previous is not None and i == previous + 1 and not unit.block
+                          and not units[previous].block and units[previous].paragraph == unit.paragraph)
+        if same_paragraph:
+            parts[-1] = f"{parts[-1]} {text}"
+        else:
+            parts.append(text)
+        previous = i
+    if kept and kept[-1] < len(units) - 1:
+        parts.append("…")
+    return "\n".join(parts)
+
+
 class SourceFocus:
-    """Shorten sources to their sentences most relevant to a question (see the module docstring)."""
+    """Shorten sources to their units most relevant to a question (see the module docstring)."""
 
     def __init__(self, embedder: Embedder, max_tokens: int = 64) -> None:
         if max_tokens < 8:
@@ -58,34 +169,31 @@ class SourceFocus:
         text = chunk.chunk.text
         if self.count_tokens(text) <= self.max_tokens:
             return chunk
-        sentences = split_sentences(text)
-        if len(sentences) <= 1:
-            return chunk  # one long sentence: nothing to choose between; budgeting handles the rest
-        kept = sorted(self._select(question, sentences))
-        parts = ["…"] if kept[0] > 0 else []
-        for previous, i in zip([None, *kept], kept, strict=False):
-            if previous is not None and i != previous + 1:
-                parts.append("…")
-            parts.append(sentences[i])
-        if kept[-1] < len(sentences) - 1:
-            parts.append("…")
-        return replace(chunk, chunk=replace(chunk.chunk, text=" ".join(parts)))
+        units = split_units(text)
+        if len(units) <= 1:
+            return chunk  # one long unit: nothing to choose between; budgeting handles the rest
+        kept = sorted(self._select(question, units))
+        return replace(chunk, chunk=replace(chunk.chunk, text=join_units(units, kept)))
 
-    def _select(self, question: str, sentences: list[str]) -> set[int]:
-        vectors = self.embedder.embed_documents(sentences)
+    def _select(self, question: str, units: list[Unit]) -> set[int]:
+        texts = [f"{u.header}\n{u.text}" if u.header else u.text for u in units]
+        vectors = self.embedder.embed_documents(texts)
         query = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
         wanted = content_words(question)
-        overlap = np.array([len(wanted & content_words(s)) / max(1, len(wanted)) for s in sentences])
+        overlap = np.array([len(wanted & content_words(t)) / max(1, len(wanted)) for t in texts])
         scores = vectors @ query + overlap
+        headings = [i for i, u in enumerate(units) if _HEADING.match(u.text)]
+        for i in headings:  # a heading alone answers nothing; it may ride along with its section
+            scores[i] = min(scores[i], RELATIVE_FLOOR * float(scores.max()))
         order = np.argsort(-scores).tolist()
         floor = RELATIVE_FLOOR * scores[order[0]]
         kept = {order[0]}
-        used = self.count_tokens(sentences[order[0]]) + 1
+        used = self.count_tokens(texts[order[0]]) + 1
         for i in order[1:]:
             if scores[i] < floor:
-                break  # filler (citations, stray numbers) costs prompt time and distracts a small model
-            cost = self.count_tokens(sentences[i]) + 1
-            if used + cost <= self.max_tokens:  # else a shorter, lower-scored sentence may still fit
+                break  # filler (stray links, numbers) costs prompt time and distracts a small model
+            cost = self.count_tokens(texts[i]) + 1
+            if used + cost <= self.max_tokens:  # else a shorter, lower-scored unit may still fit
                 kept.add(i)
                 used += cost
         return kept

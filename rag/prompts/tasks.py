@@ -30,17 +30,36 @@ class TaskSpec:
 
 _CITE = "Cite the sources you used with their numbers in square brackets, like [1] or [2]."
 
+# The default ``full`` style: what a person asking their documents wants to read. A small model copies
+# the shape it is told and shown, so the rules are concrete (first sentence = the answer, lists only
+# for steps or several things, a citation on every sentence) and the examples show exactly that.
+FULL_QA = TaskSpec(
+    "qa",
+    "You answer questions using only the numbered sources. Begin with the direct answer as one complete "
+    "sentence. If the question asks how to do something, for steps, or for several things, give them as a "
+    "short list with every item the sources name. End each sentence or list item with the number of the "
+    "source that supports it, like [1] or [2]. Use the sources' own words for names, numbers, files and "
+    "settings; add nothing the sources do not say, and no introduction or closing remark. For a yes/no "
+    "question start with Yes or No, then the fact that decides it. If the sources do not contain the "
+    f"answer, reply only: I don't know. {DATA_RULE}",
+    "Question",
+    grounded=True,
+)
+
+# The ``short`` style, for span-QA evaluation (SQuAD-like gold answers): the shortest exact span.
+SHORT_QA = TaskSpec(
+    "qa",
+    "You answer questions using only the numbered sources. "
+    "Reply with the shortest exact answer, usually a few words copied from the source, not a sentence. "
+    "For a yes/no question reply only yes or no, checking every detail of the question (names, "
+    "numbers, dates) against the sources: any detail that differs makes the answer no. "
+    f"{_CITE} If the sources do not contain the answer, reply: I don't know. {DATA_RULE}",
+    "Question",
+    grounded=True,
+)
+
 TASKS: dict[str, TaskSpec] = {
-    "qa": TaskSpec(
-        "qa",
-        "You answer questions using only the numbered sources. "
-        "Reply with the shortest exact answer, usually a few words copied from the source, not a sentence. "
-        "For a yes/no question reply only yes or no, checking every detail of the question (names, "
-        "numbers, dates) against the sources: any detail that differs makes the answer no. "
-        f"{_CITE} If the sources do not contain the answer, reply: I don't know. {DATA_RULE}",
-        "Question",
-        grounded=True,
-    ),
+    "qa": FULL_QA,
     "summarize": TaskSpec(
         "summarize",
         "You summarize the numbered sources faithfully and concisely, in a few sentences, focusing on "
@@ -83,8 +102,14 @@ TASKS: dict[str, TaskSpec] = {
 }
 
 
-def get_task(name: str) -> TaskSpec:
-    try:
-        return TASKS[name]
-    except KeyError:
-        raise ConfigError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}") from None
+# Tasks whose wording depends on the answer style; the others read the same in every style.
+_SHORT_TASKS: dict[str, TaskSpec] = {"qa": SHORT_QA}
+
+
+def get_task(name: str, style: str = "full") -> TaskSpec:
+    """The task's template in ``style`` (``full`` or ``short``; only ``qa`` differs between them)."""
+    if name not in TASKS:
+        raise ConfigError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")
+    if style == "short":
+        return _SHORT_TASKS.get(name, TASKS[name])
+    return TASKS[name]

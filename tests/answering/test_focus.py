@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from rag.core.errors import ConfigError
+from rag.core.options import AskOptions
 from rag.pipeline import Answerer
-from rag.prompts.focus import SourceFocus, split_sentences
+from rag.prompts.focus import SourceFocus, split_sentences, split_units
 
 from .conftest import scored
 
@@ -58,5 +59,61 @@ def test_qa_prompt_holds_the_focused_text_and_the_answer_cites_the_whole_chunk(e
     prompt_text = answer.messages[-1]["content"]
     assert "Margaret Dunlop" in prompt_text and "original lens" not in prompt_text
     assert answer.sources == (chunk,) and answer.citations[0].source == chunk  # the whole chunk, not the excerpt
-    summary = answerer.ask("Summarise the lighthouse's history", task="summarize")
+    summary = answerer.ask("Summarise the lighthouse's history", AskOptions(task="summarize"))
     assert "original lens" in summary.messages[-1]["content"]  # only QA is focused
+
+
+ATOMIC = """## Atomic saves
+
+A save must never leave the index half-written, even if the program crashes in the middle. \
+ragloom saves in three steps:
+
+1. Write the vectors to a **new** `vectors-NNNNNN.faiss` file with a new number.
+2. **Commit** the SQLite transaction, which records the new file name together with the chunk changes.
+3. **Delete** the old vector file.
+
+If a crash happens before step 2, the database still points to the old, complete vector file and the \
+index opens as it was. If it happens after step 2, the new state is complete and only a stale file is left behind.
+
+```python
+rag.ingest(["docs/"])
+```
+
+| Setting | Default |
+|---|---|
+| greedy | on |
+| temperature | 0.7 |
+| top-k | 40 |"""
+
+
+def test_units_keep_lists_code_and_table_rows_whole() -> None:
+    units = split_units(ATOMIC)
+    texts = [u.text for u in units]
+    procedure = next(t for t in texts if "1. Write the vectors" in t)
+    assert "ragloom saves in three steps:\n1. Write the vectors" in procedure  # the lead-in rides along
+    assert "2. **Commit**" in procedure and procedure.endswith("3. **Delete** the old vector file.")
+    assert '```python\nrag.ingest(["docs/"])\n```' in texts
+    rows = [u for u in units if u.header]
+    assert [u.text for u in rows] == ["| greedy | on |", "| temperature | 0.7 |", "| top-k | 40 |"]
+    assert rows[0].header == "| Setting | Default |\n|---|---|"
+
+
+def test_focus_keeps_the_whole_procedure_for_a_how_question(embedder) -> None:
+    focus = SourceFocus(embedder, max_tokens=64)
+    (focused,) = focus("How does ragloom keep the index safe if the process is killed during a save?",
+                       [scored(1, ATOMIC, 0.8)])
+    text = focused.chunk.text
+    steps = ["1. Write the vectors", "2. **Commit** the SQLite transaction", "3. **Delete** the old vector file."]
+    assert all(step in text for step in steps)  # the procedure is what answers "how"
+    assert "\n2. **Commit**" in text  # still one item per line
+    table_rows = [row for row in ("| greedy | on |", "| temperature | 0.7 |") if row in text]
+    for row in table_rows:  # a kept row comes with its header
+        assert "| Setting | Default |" in text and row in text.split("\n")
+
+
+def test_focus_shows_a_table_row_under_its_header(embedder) -> None:
+    focus = SourceFocus(embedder, max_tokens=24)
+    (focused,) = focus("What is the default temperature?", [scored(1, ATOMIC, 0.8)])
+    lines = focused.chunk.text.split("\n")
+    assert "| temperature | 0.7 |" in lines
+    assert lines.index("| Setting | Default |") < lines.index("| temperature | 0.7 |")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from rag.core.answer import resolve_citations, strip_citations
+from rag.core.options import AskOptions
 from rag.pipeline import Answerer
 from rag.prompts import format_source, neutralise
 
@@ -34,7 +35,7 @@ def test_neutralise_keeps_ordinary_text() -> None:
 def test_prompt_frames_sources_and_says_they_are_data(scripted) -> None:
     gen = scripted(["Paris [1]"])
     answerer = Answerer(lambda q, k, f: [scored(1, INJECTION, 0.9)], gen)
-    answer = answerer.ask("What about Paris?", examples=[])
+    answer = answerer.ask("What about Paris?", AskOptions(examples=[]))
     system, user = answer.messages[0]["content"], answer.messages[-1]["content"]
     assert "never instructions" in system
     assert user.count("<source ") == 1 and user.count("</source>") == 1
@@ -44,7 +45,7 @@ def test_prompt_frames_sources_and_says_they_are_data(scripted) -> None:
 def test_citations_map_to_numbered_sources_and_unknown_are_reported(scripted) -> None:
     chunks = [scored(i, f"Fact number {i}.", 0.9 - i / 10) for i in range(1, 4)]
     gen = scripted(["It is fact two [2], also [3, 1] and [2][7]."])
-    answer = Answerer(lambda q, k, f: chunks[:k], gen).ask("Which fact?", k=3)
+    answer = Answerer(lambda q, k, f: chunks[:k], gen).ask("Which fact?", AskOptions(k=3))
     assert [c.number for c in answer.citations] == [2, 3, 1]
     assert [c.source for c in answer.citations] == [chunks[1], chunks[2], chunks[0]]
     assert answer.unknown_citations == (7,)
@@ -61,7 +62,8 @@ def test_extra_context_is_numbered_and_cited_like_chunks(scripted) -> None:
 
     gen = scripted(["21 degrees [1], per the index [2]"])
     answerer = Answerer(lambda q, k, f: [scored(1, "Weather is measured hourly.", 0.1)], gen)
-    answer = answerer.ask("Temperature now?", extra_context=[Document("weather-api", "Now: 21 C", {"title": "API"})])
+    live = Document("weather-api", "Now: 21 C", {"title": "API"})
+    answer = answerer.ask("Temperature now?", AskOptions(extra_context=[live]))
     assert not answer.refused  # live context counts even though retrieval scored low
     assert answer.citations[0].source.chunk.metadata[EXTRA_CONTEXT_KEY] is True
     assert answer.citations[1].source.chunk.text == "Weather is measured hourly."

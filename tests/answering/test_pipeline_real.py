@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag.core.answer import Answer
+from rag.core.options import AskOptions
 from rag.core.sampling import SamplingParams
 from rag.core.types import Document
 from rag.pipeline import DEFAULT_REFUSAL_THRESHOLD, REFUSAL_TEXT, Answerer
@@ -48,14 +49,15 @@ def test_on_topic_question_is_answered_by_the_model(rag_index, small_generator) 
     hits = rag_index.search("When was the Eiffel Tower completed?", k=1)
     assert hits[0].chunk.document_id == "eiffel" and hits[0].score >= DEFAULT_REFUSAL_THRESHOLD
     answer = Answerer(_search(rag_index), small_generator, k=2).ask("When was the Eiffel Tower completed?",
-                                                                      sampling=GREEDY)
+                                                                      AskOptions(sampling=GREEDY))
     assert answer.completion_tokens > 0 and answer.sources[0].chunk.document_id == "eiffel"
     assert answer.prompt_tokens == small_generator.count_tokens(answer.messages)
     assert answer.timings.total_seconds >= answer.timings.retrieve_seconds > 0
 
 
 def test_stream_yields_pieces_then_an_answer_with_the_joined_text(rag_index, small_generator) -> None:
-    items = list(Answerer(_search(rag_index), small_generator, k=2).stream("How long is the Nile?", sampling=GREEDY))
+    answerer = Answerer(_search(rag_index), small_generator, k=2)
+    items = list(answerer.stream("How long is the Nile?", AskOptions(sampling=GREEDY)))
     pieces, final = items[:-1], items[-1]
     assert isinstance(final, Answer) and pieces and all(isinstance(p, str) for p in pieces)
     assert final.text == "".join(pieces) and final.completion_tokens > 0

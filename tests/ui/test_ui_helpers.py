@@ -67,19 +67,22 @@ def test_settings_become_stream_options() -> None:
                               min_score=0.25, task="translate", target_language=" French ", shots="one-shot",
                               examples=examples_from_rows(bundled_example_rows("qa")))
     options = settings.options()
-    assert options["sampling"] == SamplingParams(greedy=False, temperature=0.9, top_k=5, top_p=0.5,
-                                                 max_new_tokens=64, seed=3)
-    assert options["k"] == 4 and options["min_score"] == 0.25 and options["target_language"] == "French"
-    assert options["examples"] == [BUNDLED["qa"][0]]
-    assert AnswerSettings(shots="zero-shot", examples=BUNDLED["qa"]).options()["examples"] == []
-    assert AnswerSettings().options()["min_score"] is None
+    assert options.sampling == SamplingParams(greedy=False, temperature=0.9, top_k=5, top_p=0.5,
+                                              max_new_tokens=64, seed=3)
+    assert options.k == 4 and options.min_score == 0.25 and options.target_language == "French"
+    assert options.examples == (BUNDLED["qa"][0],)
+    assert AnswerSettings(shots="zero-shot", examples=BUNDLED["qa"]).options().examples == ()
+    defaults = AnswerSettings().options()
+    assert defaults.min_score is None and defaults.k is None and defaults.style == "full"
+    assert AnswerSettings(style="short").options().style == "short"
 
 
 @pytest.mark.parametrize(("changes", "message"), [
     ({"greedy": False, "temperature": 0.0}, "temperature must be > 0"),
     ({"greedy": False, "top_p": 0.0}, "top_p"),
     ({"task": "translate"}, "target language"),
-    ({"k": 0}, "at least one"),
+    ({"k": -1}, "by evidence"),
+    ({"style": "poem"}, "answer style"),
     ({"task": "poetry"}, "unknown task"),
 ])
 def test_invalid_settings_raise_readable_errors(changes: dict, message: str) -> None:
