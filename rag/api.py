@@ -226,10 +226,15 @@ class RAG:
     @property
     def answerer(self) -> Answerer:
         if self._answerer is None:
+            from rag.grounding import GroundingChecker
             from rag.pipeline import Answerer
+            from rag.source_selection import SourceBudget
 
+            budget = SourceBudget(self.settings.answer_max_sources, self.settings.answer_source_tokens)
             self._answerer = Answerer(lambda query, k, filter: self.search(query, k=k, filter=filter),
-                                      self.generator, k=self.settings.answer_k, focus=self.source_focus())
+                                      self.generator, k=self.settings.answer_k, focus=self.source_focus(),
+                                      budget=budget, count_tokens=self.embedder.count_tokens,
+                                      grounding=GroundingChecker(self.embedder))
         return self._answerer
 
     def source_focus(self, max_tokens: int | None = None) -> SourceFocus | None:

@@ -32,7 +32,9 @@ class Settings:
     overlap_tokens: int = 32
     embed_batch_size: int = 64
     k: int = 5  # search results
-    answer_k: int = 2  # sources in an answer's prompt: on 2 CPU cores each costs ~1 s of prompt reading
+    answer_k: int | None = None  # sources per answer; None: chosen by score gaps within answer_source_tokens
+    answer_max_sources: int = 3  # most sources an answer reads when chosen by evidence
+    answer_source_tokens: int = 320  # source text per answer; on 2 CPU cores ~100 tokens cost ~1 s of reading
     answer_style: str = "full"  # full: a complete, cited sentence or short list | short: an extractive span
     min_score: float | None = None  # drop results whose cosine similarity is below this
     retrieval_mode: str = "hybrid"  # dense | keyword | hybrid (see rag.retrieval)

@@ -16,20 +16,23 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rag.core.answer import EXTRA_CONTEXT_KEY, Answer, Timings, resolve_citations, strip_citations
+from rag.core.answer import EXTRA_CONTEXT_KEY, Answer, Claim, Timings, resolve_citations, strip_citations
 from rag.core.errors import ConfigError, RagloomError
 from rag.core.options import AskOptions
 from rag.core.protocols import Generator
 from rag.core.sampling import SamplingParams
 from rag.core.types import Chunk, Document, Generation, Message, ScoredChunk
+from rag.grounding import grounding_note
 from rag.prompts.builder import Prompt, build_prompt
 from rag.prompts.examples import coerce_examples
 from rag.prompts.extract import ExtractError, parse_entities, retry_messages
-from rag.prompts.rewrite import clean_query, rewrite_messages
+from rag.prompts.rewrite import clean_query, needs_rewrite, rewrite_messages
 from rag.prompts.tasks import TaskSpec, get_task
+from rag.source_selection import SourceBudget, cosine_of, pick_by_evidence
 
 SearchFn = Callable[[str, int, "Mapping[str, Any] | None"], list[ScoredChunk]]
 FocusFn = Callable[[str, Sequence[ScoredChunk]], list[ScoredChunk]]
+GroundingFn = Callable[[str, Sequence[ScoredChunk]], tuple[Claim, ...]]
 FOCUSED_TASKS = ("qa",)  # short extractive answers; summaries and extraction need the whole text
 
 # Calibrated on all-MiniLM-L6-v2 cosine over the rag-mini-wikipedia passages: the best passage of
@@ -48,7 +51,7 @@ class _Request:
     question: str
     spec: TaskSpec
     sampling: SamplingParams
-    k: int
+    k: int | None
     filter: Mapping[str, Any] | None
     examples: tuple
     target_language: str | None
@@ -75,12 +78,18 @@ class Answerer:
         generator: Generator,
         *,
         refusal_threshold: float | None = DEFAULT_REFUSAL_THRESHOLD,
-        k: int = 5,
+        k: int | None = None,
         sampling: SamplingParams | None = None,
         rewrite_followups: bool = True,
         focus: FocusFn | None = None,
+        budget: SourceBudget | None = None,
+        count_tokens: Callable[[str], int] | None = None,
+        grounding: GroundingFn | None = None,
     ) -> None:
-        """``focus`` shortens sources to what matters for the question (``rag.prompts.focus``) for QA."""
+        """``k``: sources per answer, ``None`` = chosen by evidence within ``budget`` (``rag.source_selection``),
+        counting source text with ``count_tokens`` (default: the focus's, else ~4/3 per word).
+        ``focus`` shortens sources to what matters for the question (``rag.prompts.focus``) for QA.
+        ``grounding`` checks each answer sentence against its citations (``rag.grounding``)."""
         self.search = search
         self.focus = focus
         self.generator = generator
@@ -88,6 +97,9 @@ class Answerer:
         self.k = k
         self.sampling = sampling or SamplingParams()
         self.rewrite_followups = rewrite_followups
+        self.budget = budget or SourceBudget()
+        self.count_tokens = count_tokens or getattr(focus, "count_tokens", None) or _approximate_tokens
+        self.grounding = grounding
 
     # -- public API --------------------------------------------------------------------------
 
@@ -107,12 +119,26 @@ class Answerer:
         """``chat`` that yields text pieces, then the final ``Answer``."""
         return self._run(self._chat_request(messages, options), stream=True)
 
+    def prime(self, options: AskOptions | None = None) -> None:
+        """Read the fixed start of every answer prompt (system prompt, few-shot examples) into the model's
+        prompt cache, so the first question waits only for its own sources. Front ends call this while
+        the user is still typing; it is a one-token generation."""
+        opts = options or AskOptions()
+        spec = get_task(opts.task, opts.style)
+        if spec.needs_language and not opts.target_language:
+            return
+        prompt = build_prompt(spec, "?", [], generator=self.generator, max_new_tokens=1,
+                              examples=coerce_examples(opts.examples, spec.name, opts.style),
+                              target_language=opts.target_language)
+        self.generator.generate(prompt.messages, SamplingParams(max_new_tokens=1))  # shares all but the last turn
+
     def standalone_query(self, history: Sequence[Message], question: str) -> str:
-        """The follow-up rewritten with the history (the question itself when there is no history)."""
-        if not self.rewrite_followups or not any(m["role"] == "user" for m in history):
+        """The follow-up rewritten with the history as a standalone question; the question itself when it
+        already stands alone (checked without the model) or there is no history."""
+        if not self.rewrite_followups or not needs_rewrite(question, history):
             return question
         generation = self.generator.generate(rewrite_messages(history, question), _REWRITE_SAMPLING)
-        return clean_query(generation.text, question)
+        return clean_query(generation.text, question, history)
 
     # -- the one path every public method runs -----------------------------------------------
 
@@ -140,12 +166,14 @@ class Answerer:
         notes: list[str] = []
         query = self.standalone_query(req.history, req.question) if req.history else req.question
         if query != req.question:
-            notes.append(f"retrieval query rewritten from the conversation: {query!r}")
-        retrieved = self.search(query, req.k, req.filter) if req.k else []
+            notes.append(f"retrieval query rewritten from the conversation: {query!r} "
+                         f"({time.perf_counter() - started:.1f} s)")
+        want = self.budget.max_sources if req.k is None else req.k
+        retrieved = self.search(query, want, req.filter) if want else []
         # The threshold is a cosine similarity: hybrid and keyword scores are on other scales.
-        best = max((_cosine(c) for c in retrieved), default=None)
+        best = max((cosine_of(c) for c in retrieved), default=None)
         if req.min_score is not None:  # a cosine, like the refusal threshold, whatever the retrieval mode
-            retrieved = [c for c in retrieved if _cosine(c) >= req.min_score]
+            retrieved = [c for c in retrieved if cosine_of(c) >= req.min_score]
         retrieve_seconds = time.perf_counter() - started
 
         if self._should_refuse(req, retrieved, best):
@@ -160,6 +188,8 @@ class Answerer:
 
         sources = [*req.extra, *retrieved]
         shown = self.focus(query, sources) if self.focus is not None and req.spec.name in FOCUSED_TASKS else sources
+        if req.k is None and retrieved:
+            sources, shown = self._by_evidence(req, retrieved, sources, shown, notes)
         prompt = build_prompt(req.spec, req.question, shown, generator=self.generator,
                               max_new_tokens=req.sampling.max_new_tokens, examples=req.examples,
                               history=req.history, target_language=req.target_language)
@@ -188,6 +218,16 @@ class Answerer:
             generation = self.generator.generate(prompt.messages, req.sampling)
             text = generation.text
         yield self._answer(req, query, prompt, generation, text, data, notes, started, retrieve_seconds)
+
+    def _by_evidence(self, req: _Request, retrieved: list[ScoredChunk], sources: list[ScoredChunk],
+                     shown: list[ScoredChunk], notes: list[str]) -> tuple[list[ScoredChunk], list[ScoredChunk]]:
+        """Keep the retrieved sources the evidence supports (score gap, token budget); extra context stays."""
+        n = len(req.extra)
+        keep = pick_by_evidence(retrieved, shown[n:], self.count_tokens, self.budget)
+        if len(keep) < len(retrieved):
+            notes.append(f"used {len(keep)} of {len(retrieved)} retrieved sources (by score gap and a "
+                         f"{self.budget.tokens}-token budget)")
+        return sources[:n] + [sources[n + i] for i in keep], shown[:n] + [shown[n + i] for i in keep]
 
     def _should_refuse(self, req: _Request, retrieved: list[ScoredChunk], best: float | None) -> bool:
         if not req.spec.grounded or req.extra:
@@ -219,6 +259,11 @@ class Answerer:
             notes.append(f"ignored citations of unknown sources: {', '.join(f'[{n}]' for n in unknown)}")
         if generation.finish_reason == "length":
             notes.append(f"the answer was cut at max_new_tokens={req.sampling.max_new_tokens}")
+        claims: tuple[Claim, ...] = ()
+        if self.grounding is not None and req.spec.grounded and req.spec.name != "extract" and prompt.sources:
+            claims = self.grounding(text, prompt.sources)
+            if note := grounding_note(claims):
+                notes.append(note)
         timings = Timings(
             retrieve_seconds=retrieve_seconds,
             first_token_seconds=generation.first_token_seconds,
@@ -231,12 +276,12 @@ class Answerer:
             completion_tokens=generation.completion_tokens, timings=timings,
             refused=bool(req.spec.grounded and _DONT_KNOW.match(strip_citations(text))),
             notes=tuple(notes), query=query, task=req.spec.name, unknown_citations=unknown, data=data,
+            claims=claims,
         )
 
 
-def _cosine(chunk: ScoredChunk) -> float:
-    """The chunk's cosine similarity (a test double's or dense search's score when not recorded)."""
-    return chunk.cosine if chunk.cosine is not None else chunk.score
+def _approximate_tokens(text: str) -> int:
+    return len(text.split()) * 4 // 3 + 1
 
 
 def _merge(first: Generation, second: Generation) -> Generation:

@@ -23,7 +23,7 @@ from ui.export import conversation_json, conversation_markdown
 from ui.projection import embedding_points
 from ui.prompt_view import render_prompt
 from ui.resources import Warmup
-from ui.sources import render_refusal, render_sources
+from ui.sources import render_grounding, render_refusal, render_sources
 
 log = logging.getLogger("ragloom.ui")
 HISTORY_KEY = "messages"  # session: list of turns {"role", "content", "answer"?, "error"?, "points"?, ...}
@@ -69,6 +69,7 @@ def render_details(turn: dict[str, Any], key: str) -> None:
     answer: Answer = turn["answer"]
     if answer.refused:
         render_refusal(answer)
+    render_grounding(answer)
     t = answer.timings
     speed = f" · {t.tokens_per_second:.1f} tokens/s" if t.tokens_per_second else ""
     st.caption(f"{len(answer.sources)} sources · retrieval {t.retrieve_seconds:.2f} s · first token "

@@ -33,6 +33,21 @@ def render_refusal(answer: Answer) -> None:
                "Try rephrasing, lowering the minimum score, or adding documents.", icon="🔎")
 
 
+def render_grounding(answer: Answer) -> None:
+    """Name the answer sentences that the sources they cite do not support (``Answer.claims``)."""
+    weak = [c for c in answer.claims if not c.supported]
+    if not weak or answer.refused:
+        return
+    lines = "\n".join(f"- “{escape_markdown(c.text)}” ({_cited(c.citations)}; support {c.support:.2f})"
+                      for c in weak)
+    st.warning(f"{len(weak)} of {len(answer.claims)} sentences are not supported by the sources they cite; "
+               f"check them before relying on them:\n{lines}", icon=":material/report:")
+
+
+def _cited(numbers: tuple[int, ...]) -> str:
+    return ", ".join(f"[{n}]" for n in numbers) or "no citation"
+
+
 def location(chunk: ScoredChunk) -> str:
     """Where in the document: page, section, row or record, when the connector recorded it."""
     meta = chunk.chunk.metadata

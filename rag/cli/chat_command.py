@@ -7,7 +7,10 @@ standalone retrieval queries by the pipeline.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import threading
+from typing import Any
 
 from rag.cli.ask_command import add_generation_arguments, ask_options, open_answering_rag, print_sources
 from rag.core.answer import Answer
@@ -22,10 +25,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _prime(rag: Any, options: Any) -> None:
+    with contextlib.suppress(Exception):  # the first answer loads and reads it anyway, and reports real errors
+        rag.answerer.prime(options)
+
+
 def run(args: argparse.Namespace) -> int:
     rag = open_answering_rag(args)
     options = ask_options(args, rag)
     history: list[Message] = []
+    if rag.settings.backend == "llamacpp":  # read the fixed prompt start while the user types the first question
+        threading.Thread(target=_prime, args=(rag, options), daemon=True).start()
     print("ragloom chat: ask a question; /clear forgets the conversation, /exit quits.")
     while True:
         try:

@@ -6,6 +6,8 @@ sent. Sampling follows the contract's order (repetition penalty, temperature, to
 llama-cpp-python's own chain applies temperature after top-p, which would give ``top_p`` another
 meaning than on the transformers backend, so ``_ContractLlama`` builds the chain itself.
 The repetition penalty, as in llama.cpp, looks at the last ``penalty_last_n`` generated tokens.
+llama.cpp reuses the cached prefix a prompt shares with the previous one; ``PrefixSnapshots`` keeps a
+chat's long answer prefix across the short rewrite prompts in between (``llamacpp_cache``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ except ImportError as error:  # pragma: no cover - depends on the environment
         f"the llamacpp backend needs llama-cpp-python ({error}); install it with: pip install 'ragloom[llamacpp]' "
         "(or run: bash setup/install_generation.sh .venv/bin)"
     ) from error
+
+from rag.generation.llamacpp_cache import PrefixSnapshots  # noqa: E402  (needs llama_cpp, checked above)
 
 # Used only when a GGUF carries no chat template (ChatML, the format of every bundled model).
 _CHATML = (
@@ -114,6 +118,7 @@ class LlamaCppGenerator:
         self._window: int | None = None
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
+        self.snapshots = PrefixSnapshots()
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -207,6 +212,7 @@ class LlamaCppGenerator:
         with self._run_lock:
             # An unseeded draw gets fresh entropy; llama-cpp-python would otherwise derive it from the last seed.
             llm.set_seed(sampling.seed if sampling.seed is not None else secrets.randbelow(2**31))
+            self.snapshots.prepare(llm, prompt)
             tokens = llm.generate(prompt, **_sampler_args(sampling))
             try:
                 for token in tokens:

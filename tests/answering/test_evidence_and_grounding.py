@@ -1,0 +1,83 @@
+"""Sources chosen by evidence, claims checked against their citations, follow-ups rewritten only when needed."""
+
+from __future__ import annotations
+
+from rag.core.types import Chunk, ScoredChunk
+from rag.grounding import GroundingChecker, grounding_note, split_claims
+from rag.prompts.rewrite import clean_query, needs_rewrite
+from rag.source_selection import SourceBudget, pick_by_evidence
+
+ATOMIC = ("ragloom saves in three steps:\n1. Write the vectors to a new vectors-NNNNNN.faiss file.\n"
+          "2. Commit the SQLite transaction, which records the new file name.\n3. Delete the old vector file.")
+FOLDER = ("The index folder holds three kinds of file: manifest.json describes the index, chunks.sqlite holds "
+          "the text of every chunk, and vectors-NNNNNN.faiss holds the vectors.")
+SAMPLING = "ragloom's default temperature is 0.7, its default top-k is 40 and its default top-p is 0.95."
+
+
+def _hit(i: int, text: str, cosine: float, fused: float | None = None) -> ScoredChunk:
+    return ScoredChunk(Chunk(i, f"doc{i}", text, 0, len(text), {}), fused if fused is not None else cosine, i,
+                       cosine=cosine)
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def test_a_clear_score_gap_cuts_the_sources() -> None:
+    # Fusion ranked a link list first (cosine 0.38); the answering section (0.64) leads by a clear gap.
+    hits = [_hit(1, "Where to read next: ingestion, search, chat.", 0.38, 0.9), _hit(2, ATOMIC, 0.64, 0.8),
+            _hit(3, FOLDER, 0.59, 0.7)]
+    assert pick_by_evidence(hits, hits, _words, SourceBudget(max_sources=3, tokens=500, margin=0.08)) == [1, 2]
+    assert pick_by_evidence(hits, hits, _words, SourceBudget(max_sources=3, tokens=500, margin=0.3)) == [0, 1, 2]
+
+
+def test_the_token_budget_caps_the_sources_but_keeps_the_best() -> None:
+    hits = [_hit(1, ATOMIC, 0.60), _hit(2, FOLDER, 0.62), _hit(3, SAMPLING, 0.61)]
+    budget = SourceBudget(max_sources=3, tokens=_words(FOLDER) + _words(SAMPLING), margin=0.1)
+    assert pick_by_evidence(hits, hits, _words, budget) == [1, 2]  # the best (0.62) first, then what fits
+    assert pick_by_evidence(hits, hits, _words, SourceBudget(max_sources=3, tokens=1, margin=0.1)) == [1]
+    assert pick_by_evidence(hits, hits, _words, SourceBudget(max_sources=1, tokens=999)) == [0]
+
+
+def test_claims_inherit_the_citation_of_their_list_or_paragraph() -> None:
+    answer = ("ragloom saves the index in three steps [1]:\n1. Write the vectors to a new file.\n"
+              "2. Commit the SQLite transaction.\n3. Delete the old vector file.\n\n"
+              "The chunk texts live in chunks.sqlite. That file is SQLite [2].")
+    claims = split_claims(answer)
+    assert [c for _, c in claims] == [(1,), (1,), (1,), (1,), (2,), (2,)]
+    assert claims[1][0] == "Write the vectors to a new file."
+
+
+def test_supported_and_unsupported_sentences(embedder) -> None:
+    check = GroundingChecker(embedder)
+    sources = [_hit(1, ATOMIC, 0.6), _hit(2, FOLDER, 0.6), _hit(3, SAMPLING, 0.5)]
+    claims = check("ragloom writes the vectors to a new file, commits the SQLite transaction and then deletes "
+                   "the old vector file [1]. The chunk texts are stored in chunks.sqlite [2]. "
+                   "The default temperature is 1.3 [3]. Paris is the capital of France [1].", sources)
+    assert [c.supported for c in claims] == [True, True, False, False]
+    assert claims[0].citations == (1,) and 0 <= claims[3].support < claims[0].support <= 1
+    assert "2 of 4 answer sentences are not supported" in (grounding_note(claims) or "")
+    assert grounding_note(claims[:2]) is None
+    wrong_source = check("The chunk texts are stored in chunks.sqlite [1].", sources)  # cites the wrong source
+    assert not wrong_source[0].supported
+
+
+def test_follow_ups_are_rewritten_only_when_they_lean_on_the_conversation() -> None:
+    history = [{"role": "user", "content": "How does ragloom keep the index safe during a save?"},
+               {"role": "assistant", "content": "It saves in three steps [1]."}]
+    for follow_up in ("And which file holds the chunk texts?", "What about its vectors?", "Why?",
+                      "How long does that take?", "what about deletes"):
+        assert needs_rewrite(follow_up, history), follow_up
+    for standalone in ("Which sampling settings can I change?", "What is the default chunk size in ragloom?"):
+        assert not needs_rewrite(standalone, history), standalone
+    assert not needs_rewrite("And which file holds the chunk texts?", [])  # nothing to lean on
+
+
+def test_a_rewrite_that_answers_instead_falls_back_to_a_question() -> None:
+    history = [{"role": "user", "content": "How does ragloom keep the index safe during a save?"}]
+    rewritten = "Which file holds ragloom's chunk texts?"
+    assert clean_query(rewritten, "x", history) == rewritten
+    assert clean_query('Question: "Which file holds the chunk texts?"', "x", history) == \
+        "Which file holds the chunk texts?"
+    fallback = clean_query("ragloom keeps the index safe by using a separate file.", "And which file?", history)
+    assert fallback.endswith("?") and "which file" in fallback.lower() and "index safe" in fallback
