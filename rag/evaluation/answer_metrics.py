@@ -1,7 +1,8 @@
 """Metrics for answers people read: does the reply contain the fact, are its citations right, is it grounded.
 
 - ``answer_hit``: every gold fact occurs in the reply (case-insensitive), each fact given as a list
-  of acceptable alternatives ("top-p" or "nucleus"). This is the usual measure for long-form RAG
+  of acceptable alternatives ("top-p" or "nucleus"). A yes/no gold answer must open the reply, or
+  be said without its opposite (``yes_no_hit``). This is the usual measure for long-form RAG
   answers, where token F1 against a short span punishes a complete sentence.
 - ``fact_recall``: the share of gold facts that occur (partial credit).
 - ``citation_precision``: the share of cited sources that contain a gold fact or are one of the
@@ -69,6 +70,15 @@ def fact_recall(text: str, facts: Facts) -> float:
 def answer_hit(text: str, facts: Facts) -> bool:
     """Every fact occurs in ``text``; no facts (an off-topic question) is never a hit."""
     return bool(facts) and all(fact_found(text, f) for f in facts)
+
+
+def yes_no_hit(text: str, gold: str) -> bool:
+    """For a yes/no gold answer: the reply opens with it, or says it (as a word) and never the opposite."""
+    words = normalize(text).replace(",", " ").replace(".", " ").split()
+    gold, opposite = (("yes", "no") if gold.strip().lower().startswith("yes") else ("no", "yes"))
+    if words and words[0] in ("yes", "no"):
+        return words[0] == gold
+    return gold in words and opposite not in words
 
 
 def declined(answer_text: str, refused: bool = False) -> bool:

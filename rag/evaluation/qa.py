@@ -34,6 +34,7 @@ from rag.evaluation.answer_metrics import (
     declined,
     fact_recall,
     grounded_share,
+    yes_no_hit,
 )
 from rag.evaluation.docs_chat import EvalItem, chunk_supports
 from rag.evaluation.text_metrics import contains_answer, exact_match, token_f1, yes_no
@@ -108,7 +109,8 @@ def score_example(question: str, gold: str, answer: Answer, *, item: EvalItem | 
         id=item.id,
         kind=item.kind,
         offtopic=item.offtopic,
-        answer_hit=None if item.offtopic else answer_hit(prediction, item.facts),
+        answer_hit=None if item.offtopic else (yes_no_hit(prediction, gold) if gold_yes_no
+                                                else answer_hit(prediction, item.facts)),
         fact_recall=None if item.offtopic else fact_recall(prediction, item.facts),
         declined=said_no,
         citation_precision=precision,

@@ -74,6 +74,15 @@ def test_fact_matching(text: str, alternatives: list[str], found: bool) -> None:
     assert fact_found(text, alternatives) is found
 
 
+def test_yes_no_hit() -> None:
+    from rag.evaluation.answer_metrics import yes_no_hit
+
+    assert yes_no_hit("Yes, he was born in Kentucky [1].", "yes")
+    assert not yes_no_hit("No [1].", "yes")
+    assert yes_no_hit("The sources say no: it is off by default.", "no")
+    assert not yes_no_hit("He was not there; yes, no, maybe.", "no")
+
+
 def test_answer_hit_needs_every_fact_and_never_hits_an_offtopic_item() -> None:
     facts = [["flat"], ["hnsw"], ["ivf"]]
     assert answer_hit("Choose flat (exact), hnsw or ivf [1].", facts)
