@@ -74,7 +74,7 @@ def answer_hit(text: str, facts: Facts) -> bool:
 
 def yes_no_hit(text: str, gold: str) -> bool:
     """For a yes/no gold answer: the reply opens with it, or says it (as a word) and never the opposite."""
-    words = normalize(text).replace(",", " ").replace(".", " ").split()
+    words = _WORDS.findall(normalize(text))
     gold, opposite = (("yes", "no") if gold.strip().lower().startswith("yes") else ("no", "yes"))
     if words and words[0] in ("yes", "no"):
         return words[0] == gold
