@@ -24,6 +24,7 @@ from rag.evaluation.retrieval import evaluate  # noqa: E402
 
 VARIANTS = [("dense", {}), ("keyword", {})] + [
     ("hybrid", {"fusion": "convex", "fusion_alpha": a}) for a in (0.3, 0.4, 0.5, 0.6, 0.7)
+] + [("hybrid", {"fusion": "convex", "fusion_norm": "max", "fusion_alpha": a}) for a in (0.4, 0.5, 0.6, 0.7)
 ] + [("hybrid", {"fusion": "rrf", "rrf_k": 60})]
 
 
@@ -33,14 +34,25 @@ def main() -> None:
     parser.add_argument("--split", default="test")
     parser.add_argument("--no-chunk", action="store_true")
     parser.add_argument("--work", type=Path, default=Path("/tmp/ragloom-fusion-sweep"))
+    parser.add_argument("--variants", default=None,
+                        help="comma-separated variant numbers to run (0-based, in the order listed by --list)")
+    parser.add_argument("--list", action="store_true", help="list the variants and exit")
     args = parser.parse_args()
+    variants = list(enumerate(VARIANTS))
+    if args.list:
+        for number, (mode, changes) in variants:
+            print(number, mode, changes)
+        return
+    if args.variants:
+        wanted = {int(v) for v in args.variants.split(",")}
+        variants = [v for v in variants if v[0] in wanted]
     rows, results = [], {}
     for folder in args.beir:
         data = load_beir(folder, args.split)
         index = args.work / f"{folder.name}-{'doc' if args.no_chunk else 'chunk'}"
         with RAG(index) as rag:
             rag.ingest(list(data.corpus.values()), sync="full", chunk=not args.no_chunk)
-        for mode, changes in VARIANTS:
+        for _, (mode, changes) in variants:
             with RAG(index, settings=Settings(**changes)) as rag:
                 metrics = evaluate(rag, data, chunked=not args.no_chunk, mode=mode)
             label = mode + ("" if not changes else " " + " ".join(f"{k}={v}" for k, v in changes.items()))

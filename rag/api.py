@@ -163,7 +163,8 @@ class RAG:
     def retriever(self) -> Retriever:
         settings = RetrievalSettings(
             mode=self.settings.retrieval_mode, fusion=self.settings.fusion, alpha=self.settings.fusion_alpha,
-            rrf_k=self.settings.rrf_k, candidates=self.settings.candidates, mmr_lambda=self.settings.mmr_lambda)
+            rrf_k=self.settings.rrf_k, normalization=self.settings.fusion_norm, candidates=self.settings.candidates,
+            mmr_lambda=self.settings.mmr_lambda)
         return Retriever(self.index, settings)
 
     def search(self, query: str, k: int | None = None, *, filter: Filter | None = None,

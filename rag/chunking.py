@@ -3,6 +3,9 @@
 Sizes are tokens, not characters, because the embedder truncates at its window (all-MiniLM-L6-v2:
 256 positions, 254 for text): a chunk longer than that is silently cut and its tail is never
 searchable. The default 200 tokens + 32 overlap leaves headroom for tokenizer differences.
+
+Each chunk carries its document's metadata plus a ``boilerplate`` score (``rag.boilerplate``):
+navigation lists and bare headings are scored once here, so retrieval can demote them.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from rag.boilerplate import chunk_metadata
 from rag.core.errors import ConfigError
 from rag.core.types import Document, NewChunk
 
@@ -58,7 +62,7 @@ class Chunker:
     def chunk(self, document: Document) -> list[NewChunk]:
         text = document.text
         if not self.settings.enabled:
-            return [NewChunk(text=text, start=0, end=len(text), metadata=dict(document.metadata))]
+            return [NewChunk(text=text, start=0, end=len(text), metadata=chunk_metadata(text, document.metadata))]
         splitter = self._splitters["markdown" if document.metadata.get("file_type") == "markdown" else "text"]
         chunks = []
         for piece in splitter.create_documents([text]):
@@ -66,5 +70,5 @@ class Chunker:
             if start < 0:  # the splitter could not locate the piece; find it ourselves
                 start = max(0, text.find(piece.page_content))
             chunks.append(NewChunk(text=piece.page_content, start=start, end=start + len(piece.page_content),
-                                   metadata=dict(document.metadata)))
+                                   metadata=chunk_metadata(piece.page_content, document.metadata)))
         return chunks

@@ -9,6 +9,10 @@ chunk with no query term scoring 0), and fuses:
   among the candidates, 0 = worst on both. It is a relative score, comparable within one query.
 - ``rrf``: reciprocal rank fusion, ``sum 1 / (rrf_k + rank)`` over the two ranked lists.
 
+Boilerplate chunks (navigation lists, tables of contents, bare headings; scored at ingest time by
+``rag.boilerplate``) are demoted in every mode: the hybrid fused score loses up to half its value,
+dense and keyword results are reordered the same way but keep their cosine / BM25 as the score.
+
 Every hybrid result still carries its ``cosine`` (and ``keyword``) score, so thresholds on
 relevance use the cosine in every mode but keyword-only.
 
@@ -25,6 +29,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from rag.boilerplate import EXTRA_CANDIDATES, demoted
 from rag.core.errors import ConfigError, UnsupportedCapabilityError
 from rag.core.protocols import Index, IndexCapability
 from rag.core.types import Filter, ScoredChunk, SearchMode, SearchQuery
@@ -54,6 +59,7 @@ class RetrievalSettings:
     fusion: Fusion = Fusion.CONVEX
     alpha: float = 0.5  # weight of the dense signal in convex fusion
     rrf_k: int = 60
+    normalization: str = "minmax"  # convex fusion: "minmax" over the candidates, or "max" (0 stays 0)
     candidates: int = 100  # taken from each list before fusion (at least k)
     mmr_lambda: float = 0.5  # MMR trade-off: 1 = relevance only, 0 = diversity only
 
@@ -63,6 +69,8 @@ class RetrievalSettings:
             object.__setattr__(self, "fusion", Fusion(self.fusion))
         except ValueError:
             raise ConfigError(f"unknown fusion {self.fusion!r}; choose convex or rrf") from None
+        if self.normalization not in _NORMALIZERS:
+            raise ConfigError(f"unknown fusion normalization {self.normalization!r}; choose minmax or max")
         if not 0 <= self.alpha <= 1:
             raise ConfigError(f"alpha must be in [0, 1] (got {self.alpha})")
         if not 0 <= self.mmr_lambda <= 1:
@@ -85,13 +93,16 @@ class Retriever:
             raise UnsupportedCapabilityError(
                 f"{mode.value} search needs keyword search, which a {self.index.kind!r} index does not offer; "
                 "search in dense mode (retrieval_mode = \"dense\") or use an index kind with keyword search")
+        if mode is not RetrievalMode.HYBRID:  # room to replace demoted boilerplate (hybrid reads more anyway)
+            want += EXTRA_CANDIDATES
         if mode is RetrievalMode.DENSE:
-            hits = self.index.search(SearchQuery(want, vector=_row(vector), filter=filter))
+            hits = demoted(self.index.search(SearchQuery(want, vector=_row(vector), filter=filter)), rescore=False)
         elif mode is RetrievalMode.KEYWORD:
             hits = self.index.search(SearchQuery(want, text=text, mode=SearchMode.KEYWORD, filter=filter))
             if vector is not None and hits:  # cosine too, so a min_score means the same in every mode
                 cosines = self._cosines(_row(vector), [h.chunk.id for h in hits])
                 hits = [ScoredChunk(h.chunk, h.score, h.rank, cosines.get(h.chunk.id), h.keyword) for h in hits]
+            hits = demoted(hits, rescore=False)
         else:
             hits = self._hybrid(text, _row(vector), want, filter)
         if mmr and hits:
@@ -103,7 +114,7 @@ class Retriever:
         dense = self.index.search(SearchQuery(n, vector=vector, filter=filter))
         keyword = self.index.search(SearchQuery(n, text=text, mode=SearchMode.KEYWORD, filter=filter))
         if not keyword:
-            return dense[:k]
+            return demoted(dense, rescore=False)[:k]
         chunks = {h.chunk.id: h.chunk for h in (*dense, *keyword)}
         ids = list(chunks)
         cosine = {h.chunk.id: h.score for h in dense}
@@ -121,13 +132,15 @@ class Retriever:
                 for rank, hit in enumerate(ranked, start=1):
                     fused[hit.chunk.id] += 1.0 / (self.settings.rrf_k + rank)
         else:
-            dense_norm = _min_max(np.array([cosine[i] for i in ids]))
-            keyword_norm = _min_max(np.array([bm25.get(i, 0.0) for i in ids]))
+            normalize = _NORMALIZERS[self.settings.normalization]
+            dense_norm = normalize(np.array([cosine[i] for i in ids]))
+            keyword_norm = normalize(np.array([bm25.get(i, 0.0) for i in ids]))
             alpha = self.settings.alpha
             fused = dict(zip(ids, (alpha * dense_norm + (1 - alpha) * keyword_norm).tolist(), strict=True))
-        order = sorted(ids, key=lambda i: (-fused[i], -cosine[i], i))[:k]  # ties: higher cosine, then lower id
-        return [ScoredChunk(chunks[i], float(fused[i]), r, cosine=float(cosine[i]), keyword=bm25.get(i))
+        order = sorted(ids, key=lambda i: (-fused[i], -cosine[i], i))  # ties: higher cosine, then lower id
+        hits = [ScoredChunk(chunks[i], float(fused[i]), r, cosine=float(cosine[i]), keyword=bm25.get(i))
                 for r, i in enumerate(order, start=1)]
+        return demoted(hits, rescore=True)[:k]
 
     def _cosines(self, vector: np.ndarray, ids: Sequence[int]) -> dict[int, float]:
         """The exact cosine of each of these chunks to the query."""
@@ -180,3 +193,17 @@ def _row(vector: np.ndarray | None) -> np.ndarray:
 def _min_max(values: np.ndarray) -> np.ndarray:
     low, high = float(values.min()), float(values.max())
     return (values - low) / (high - low) if high > low else np.ones_like(values)
+
+
+def _to_max(values: np.ndarray) -> np.ndarray:
+    """Scaled by the best candidate, with the theoretical floor 0 kept at 0 (negative cosines clip to 0).
+
+    Unlike min-max, close scores stay close: over a handful of candidates min-max stretches a BM25
+    spread of 4.1..4.8 to 0..1 and lets the noise decide ("theoretical min-max", Bruch et al. 2023).
+    """
+    clipped = np.maximum(values, 0.0)
+    high = float(clipped.max())
+    return clipped / high if high > 0 else np.zeros_like(values)
+
+
+_NORMALIZERS = {"minmax": _min_max, "max": _to_max}

@@ -1,9 +1,19 @@
-"""``ragloom eval qa --passages CSV --questions CSV``: end-to-end answer quality and latency.
+"""``ragloom eval qa``: end-to-end answer quality and latency.
 
-Indexes the passages (``id,passage``) one document each into a temporary index (or a reusable
-``--index-dir``), answers every question greedily with the QA task, and reports exact match,
-token F1, answer-in-context rate, yes/no accuracy and p50/p95 latency. ``--json FILE`` writes the
-summary, the settings and every answer.
+Two kinds of evaluation set:
+
+- span QA: ``--passages CSV`` (``id,passage``, one document each) and ``--questions CSV``
+  (``question,answer``), e.g. rag-mini-wikipedia;
+- docs chat: ``--passages`` a folder or file of documents (ingested like ``ragloom ingest``) and
+  ``--questions`` a ``.jsonl`` set of questions with gold facts, supporting sections, follow-up
+  history and off-topic questions (see ``rag.evaluation.docs_chat``).
+
+The documents are indexed into a temporary index (or a reusable ``--index-dir``), every question
+is answered greedily in ``--style full`` (the product's default: a complete cited sentence) or
+``short`` (an extractive span), streamed and timed as a user waits for it. Reported: answer_hit,
+fact recall, citation precision, grounded share, off-topic questions declined, median answer
+words, TTFT and total p50, and the span-QA metrics (EM, F1, answer-in-context, yes/no accuracy).
+``--json FILE`` writes the summary, the settings and every answer.
 """
 
 from __future__ import annotations
@@ -14,16 +24,21 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from rag.cli.common import settings_from
 from rag.config import Settings
+from rag.core.answer import Answer
 from rag.core.errors import ConfigError
 from rag.core.sampling import SamplingParams
-from rag.core.types import Document
+from rag.core.types import Document, Message
+from rag.evaluation.docs_chat import EvalItem, read_chat_set
 from rag.evaluation.qa import read_questions, results_as_dicts, run_qa_eval
-from rag.pipeline import DEFAULT_REFUSAL_THRESHOLD, Answerer
+from rag.pipeline import DEFAULT_REFUSAL_THRESHOLD
+
+SHORT_MAX_NEW_TOKENS = 32  # a span needs few tokens; a full answer uses the sampling default
 
 
 def read_passages(path: str | Path) -> list[Document]:
@@ -41,6 +56,15 @@ def read_passages(path: str | Path) -> list[Document]:
     return documents
 
 
+def read_items(path: str | Path, limit: int | None = None) -> list[EvalItem]:
+    """Questions from a ``question,answer`` CSV or a docs-chat ``.jsonl`` set."""
+    if not Path(path).is_file():
+        raise ConfigError(f"{path}: no such questions file")
+    if str(path).lower().endswith((".jsonl", ".ndjson")):
+        return read_chat_set(path, limit)
+    return read_questions(path, limit)
+
+
 def _eval_subparsers(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:
     """The ``eval`` command's own subparsers, creating ``eval`` if no other module has yet."""
     parser = subparsers.choices.get("eval")
@@ -53,20 +77,27 @@ def _eval_subparsers(subparsers: argparse._SubParsersAction) -> argparse._SubPar
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = _eval_subparsers(subparsers).add_parser("qa", help="answer quality (EM, F1, yes/no) and latency")
-    parser.add_argument("--passages", required=True, help="CSV with id,passage columns")
-    parser.add_argument("--questions", required=True, help="CSV with question,answer columns")
+    parser = _eval_subparsers(subparsers).add_parser(
+        "qa", help="answer quality (answer_hit, citations, grounding, EM/F1) and latency")
+    parser.add_argument("--passages", required=True,
+                        help="CSV with id,passage columns, or a folder/file of documents to ingest")
+    parser.add_argument("--questions", required=True,
+                        help="CSV with question,answer columns, or a docs-chat .jsonl set")
+    parser.add_argument("--style", choices=["full", "short"], default=None,
+                        help="answer style (default: setting answer_style, full)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
     parser.add_argument("--json", dest="json_file", help="write summary and per-question results here")
     parser.add_argument("-k", type=int, default=None,
-                        help="passages retrieved per question (default: setting answer_k, 2)")
+                        help="passages retrieved per question (default: the answerer's own choice)")
     parser.add_argument("--focus-tokens", type=int, default=None,
-                        help="cap each source at its most relevant sentences, in tokens (default: setting "
-                        "focus_tokens, 64; 0 = whole sources)")
-    parser.add_argument("--max-new-tokens", type=int, default=32, help="answer length cap (default 32)")
+                        help="cap each source at its most relevant parts, in tokens (default: setting "
+                        "focus_tokens; 0 = whole sources)")
+    parser.add_argument("--max-new-tokens", type=int, default=None,
+                        help=f"answer length cap (default: {SHORT_MAX_NEW_TOKENS} for short, the sampling "
+                        "default for full)")
     parser.add_argument("--refusal-threshold", type=float, default=DEFAULT_REFUSAL_THRESHOLD,
                         help=f"refuse below this best cosine score (default {DEFAULT_REFUSAL_THRESHOLD})")
-    parser.add_argument("--index-dir", help="build the passage index here and reuse it next time")
+    parser.add_argument("--index-dir", help="build the index here and reuse it next time")
     parser.add_argument("--backend", help="generator backend (default: setting backend, llamacpp)")
     parser.add_argument("--model", help="bundled model name, local path, or server URL")
     parser.set_defaults(func=run)
@@ -78,8 +109,12 @@ def _open_or_build(index_dir: str, passages: str, settings: Settings) -> Any:
     folder = Path(index_dir)
     if folder.is_dir() and any(folder.iterdir()):
         return RAG.open(folder, settings=settings)
+    source = Path(passages)
+    if not source.exists():
+        raise ConfigError(f"{passages}: no such passages file or folder")
     rag = RAG(folder, settings=settings)
-    rag.ingest(read_passages(passages))
+    is_csv = source.is_file() and source.suffix.lower() == ".csv"
+    rag.ingest(read_passages(source) if is_csv else source)
     return rag
 
 
@@ -88,32 +123,41 @@ def run(args: argparse.Namespace) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise ConfigError("--limit must be >= 1")
-    items = read_questions(args.questions, args.limit)
+    if args.max_new_tokens is not None and args.max_new_tokens < 1:
+        raise ConfigError("--max-new-tokens must be >= 1")
+    items = read_items(args.questions, args.limit)
     if not items:
         raise ConfigError(f"{args.questions}: no questions")
-    sampling = SamplingParams(greedy=True, max_new_tokens=args.max_new_tokens)
     with tempfile.TemporaryDirectory(prefix="ragloom-eval-") as tmp:
         started = time.perf_counter()
         settings = settings_from(args).with_(backend=args.backend, model=args.model)
+        style = args.style or settings.answer_style
+        max_new = args.max_new_tokens or (SHORT_MAX_NEW_TOKENS if style == "short" else None)
+        sampling = SamplingParams(greedy=True, max_new_tokens=max_new) if max_new else SamplingParams(greedy=True)
         rag = _open_or_build(args.index_dir or tmp, args.passages, settings)
         index_seconds = time.perf_counter() - started
         generator = rag.generator
         generator.warm_up()  # model load is not part of per-question latency
+        answerer = rag.answerer
+        answerer.refusal_threshold = args.refusal_threshold
+        if args.focus_tokens is not None:
+            answerer.focus = rag.source_focus(args.focus_tokens)
+        options = rag.ask_options(style=style, sampling=sampling, k=args.k)
 
-        def search(query: str, k: int, filter: dict[str, Any] | None) -> list:
-            return rag.search(query, k=k, filter=filter)
+        def stream(item: EvalItem) -> Iterator[str | Answer]:
+            if item.history:
+                return rag.stream_chat([*item.history, Message(role="user", content=item.question)], options)
+            return rag.stream(item.question, options)
 
-        focus = rag.source_focus(args.focus_tokens)
-        k = settings.answer_k if args.k is None else args.k
-        answerer = Answerer(search, generator, refusal_threshold=args.refusal_threshold, k=k, sampling=sampling,
-                            focus=focus)
         summary, results = run_qa_eval(
-            answerer.ask, items, progress=lambda it: tqdm(it, desc="questions", unit="q", file=sys.stderr)
+            stream, items, progress=lambda it: tqdm(it, desc="questions", unit="q", file=sys.stderr)
         )
-    run_settings = {"k": k, "focus_tokens": focus.max_tokens if focus else 0,
-                "max_new_tokens": args.max_new_tokens, "refusal_threshold": args.refusal_threshold,
-                "backend": settings.backend, "model": settings.model or "default", "generator": generator.name,
-                "index_seconds": index_seconds}
+    focus = answerer.focus
+    run_settings = {"style": style, "k": args.k if args.k is not None else "default",
+                    "focus_tokens": getattr(focus, "max_tokens", 0) if focus else 0,
+                    "max_new_tokens": sampling.max_new_tokens, "refusal_threshold": args.refusal_threshold,
+                    "backend": settings.backend, "model": settings.model or "default", "generator": generator.name,
+                    "index_seconds": index_seconds}
     for key, value in summary.items():
         shown = "n/a" if value is None else (f"{value:.3f}" if isinstance(value, float) else value)
         print(f"{key:28} {shown}")

@@ -68,3 +68,50 @@ def test_eval_qa_rejects_a_bad_csv(tmp_path: Path) -> None:
     args = _parser().parse_args(["eval", "qa", "--passages", str(bad), "--questions", str(bad)])
     with pytest.raises(RagloomError, match="question"):
         args.func(args)
+
+
+def test_eval_qa_reads_a_docs_chat_set_over_a_folder(tmp_path: Path, small_generator) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "saving.md").write_text(
+        "# Saving\n\n## Atomic saves\n\nThe index is saved in three steps: write a new vectors file, commit the "
+        "SQLite transaction, then delete the old vectors file.\n", encoding="utf-8")
+    (docs / "chunks.md").write_text(
+        "# Chunks\n\n## Size\n\nEach chunk holds up to 200 tokens, with 32 tokens of overlap.\n", encoding="utf-8")
+    items = [
+        {"id": "size", "kind": "what", "question": "How many tokens does a chunk hold?", "facts": [["200"]],
+         "support": ["chunks.md#Size"]},
+        {"id": "fu", "kind": "followup", "question": "And how much do they overlap?", "facts": [["32"]],
+         "support": ["chunks.md#Size"], "history": [
+             {"role": "user", "content": "How many tokens does a chunk hold?"},
+             {"role": "assistant", "content": "Up to 200 tokens [1]."}]},
+        {"id": "off", "kind": "offtopic", "question": "What is the capital of Australia?", "facts": []},
+    ]
+    questions = tmp_path / "set.jsonl"
+    questions.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+    out = tmp_path / "qa.json"
+    args = _parser().parse_args(["eval", "qa", "--passages", str(docs), "--questions", str(questions),
+                                 "--style", "full", "--json", str(out), "--model", "smollm2-135m",
+                                 "--max-new-tokens", "24"])
+    assert args.func(args) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["settings"]["style"] == "full"
+    assert data["answerable_questions"] == 2 and data["offtopic_questions"] == 1
+    assert data["offtopic_declined"] == 1.0  # nothing in the folder is near it: refused before the model
+    for key in ("answer_hit", "citation_precision", "grounded", "median_words", "ttft_p50_seconds",
+                "total_p50_seconds", "fact_recall"):
+        assert key in data
+    assert 0 < data["ttft_p50_seconds"] <= data["total_p50_seconds"]
+    by_id = {r["id"]: r for r in data["results"]}
+    assert by_id["off"]["declined"] and by_id["off"]["answer_hit"] is None
+    assert by_id["size"]["answer_hit"] == ("200" in by_id["size"]["prediction"])
+
+
+def test_eval_qa_rejects_a_bad_jsonl_line(tmp_path: Path) -> None:
+    from rag.core.errors import RagloomError
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "ok?", "facts": [["a"]]}\n{"question": ""}\n', encoding="utf-8")
+    args = _parser().parse_args(["eval", "qa", "--passages", str(tmp_path), "--questions", str(bad)])
+    with pytest.raises(RagloomError, match=r"bad.jsonl:2"):
+        args.func(args)

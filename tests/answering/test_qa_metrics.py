@@ -48,3 +48,90 @@ def test_score_and_summarize() -> None:
     assert summary["answer_in_context"] == 1.0 and summary["answer_in_context_questions"] == 1
     assert summary["p50_seconds"] == 2.0 and summary["p95_seconds"] == pytest.approx(2.9)
     assert percentile([], 50) == 0.0
+
+
+# -- answers people read: answer_hit, citation precision, grounded, declined -----------------------------
+
+from rag.core.answer import Citation, Claim  # noqa: E402
+from rag.evaluation.answer_metrics import answer_hit, declined, fact_found, normalize  # noqa: E402
+from rag.evaluation.docs_chat import EvalItem  # noqa: E402
+from rag.evaluation.qa import timed_answer  # noqa: E402
+
+
+@pytest.mark.parametrize(("text", "alternatives", "found"), [
+    ("The default threshold is **0.30** [1].", ["0.3"], True),
+    ("It is 320 tokens.", ["32"], False),
+    ("A score of 0.32.", ["32"], False),
+    ("Use `top_p` or top-p.", ["top p"], True),
+    ("It ranges from −1 to 1.", ["-1"], True),
+    ("It has 5,183 abstracts.", ["5183"], True),
+    ("Models are not downloaded.", ["no"], False),
+    ("No, never.", ["no"], True),
+    ("The text is silently truncated.", ["truncat"], True),
+    ("Run `ragloom ingest docs/ --sync full`.", ["sync full"], True),
+])
+def test_fact_matching(text: str, alternatives: list[str], found: bool) -> None:
+    assert fact_found(text, alternatives) is found
+
+
+def test_yes_no_hit() -> None:
+    from rag.evaluation.answer_metrics import yes_no_hit
+
+    assert yes_no_hit("Yes, he was born in Kentucky [1].", "yes")
+    assert not yes_no_hit("No [1].", "yes")
+    assert yes_no_hit("The sources say no: it is off by default.", "no")
+    assert not yes_no_hit("He was not there; yes, no, maybe.", "no")
+
+
+def test_answer_hit_needs_every_fact_and_never_hits_an_offtopic_item() -> None:
+    facts = [["flat"], ["hnsw"], ["ivf"]]
+    assert answer_hit("Choose flat (exact), hnsw or ivf [1].", facts)
+    assert not answer_hit("Choose flat or hnsw [1].", facts)
+    assert not answer_hit("anything", [])
+    assert normalize("Top-K **40** [2]") == "top k 40"
+
+
+@pytest.mark.parametrize(("text", "refused", "expected"), [
+    ("The documents do not contain the answer to this question.", False, True),
+    ("I don't know.", False, True),
+    ("The sources don't mention the capital of Australia [1].", False, True),
+    ("Chunks hold 200 tokens [1].", False, False),
+    ("", True, True),
+])
+def test_declined(text: str, refused: bool, expected: bool) -> None:
+    assert declined(text, refused) is expected
+
+
+def test_docs_chat_scoring_citations_grounding_and_offtopic() -> None:
+    good = scored(1, "Chunks hold up to 200 tokens.", 0.7)
+    other = scored(2, "Top-p keeps the smallest set of tokens.", 0.4)
+    item = EvalItem("What is the default chunk size?", (("200",),), ("chunking.md#Defaults",), kind="what", id="a")
+    answer = Answer("Chunks hold up to 200 tokens [1], see also [2].", sources=(good, other),
+                    citations=(Citation(1, good), Citation(2, other)),
+                    claims=(Claim("Chunks hold up to 200 tokens [1].", (1,), True, 0.9),
+                            Claim("see also [2].", (2,), False, 0.1)))
+    result = score_example(item.question, item.answer, answer, item=item, first_token_seconds=0.5, seconds=2.0)
+    assert result.answer_hit and result.citation_precision == 0.5 and result.grounded == 0.5
+    assert result.words == 8 and not result.declined and result.first_token_seconds == 0.5
+    off = EvalItem("What is the capital of Australia?", (), kind="offtopic")
+    refusal = Answer("The documents do not contain the answer to this question.", refused=True)
+    declined_result = score_example(off.question, off.answer, refusal, item=off, first_token_seconds=0.1, seconds=0.1)
+    assert declined_result.offtopic and declined_result.declined and declined_result.answer_hit is None
+    summary = summarize([result, declined_result])
+    assert summary["answer_hit"] == 1.0 and summary["offtopic_declined"] == 1.0
+    assert summary["citation_precision"] == 0.5 and summary["grounded"] == 0.5 and summary["median_words"] == 8
+    assert summary["answerable_questions"] == 1 and summary["offtopic_questions"] == 1
+    assert summary["ttft_p50_seconds"] == pytest.approx(0.3) and summary["total_p50_seconds"] == pytest.approx(1.05)
+
+
+def test_timed_answer_counts_from_the_call_to_the_first_piece() -> None:
+    import time
+
+    def pieces():
+        time.sleep(0.05)
+        yield "Hello"
+        time.sleep(0.05)
+        yield Answer("Hello")
+
+    answer, first, total = timed_answer(pieces)
+    assert answer.text == "Hello" and 0.04 < first < total and total >= 0.09
