@@ -100,7 +100,8 @@ class RAG:
 
     def _index_options(self) -> dict[str, Any]:
         """Backend options from settings (each index kind takes the ones it knows)."""
-        return {"ef_search": self.settings.ef_search, "nprobe": self.settings.nprobe}
+        return {"ef_search": self.settings.ef_search, "nprobe": self.settings.nprobe,
+                "milvus_uri": self.settings.milvus_uri, "milvus_index": self.settings.milvus_index}
 
     def _writable_index(self) -> Index:
         if self._index is None:
@@ -116,8 +117,13 @@ class RAG:
 
     # -- writing -------------------------------------------------------------------------------
     def ingest(self, sources: Source | Iterable[Source], *, sync: SyncMode | str = SyncMode.ADD,
-               chunk: bool = True, options: ConnectorOptions | None = None, progress: bool = False) -> IngestReport:
-        """Add or update documents from paths, ``Document``s or connectors; see ``SyncMode``."""
+               chunk: bool = True, options: ConnectorOptions | None = None, progress: bool = False,
+               ray: str | None = None) -> IngestReport:
+        """Add or update documents from paths, ``Document``s or connectors; see ``SyncMode``.
+
+        ``ray``: chunk and embed on a Ray cluster ("auto" = the one on this machine, "host:port" = a
+        head node, "local" = a throwaway one here); see ``rag.distributed``.
+        """
         if isinstance(sources, str | os.PathLike | Document | Connector):
             sources = [sources]
         mode = SyncMode.parse(sync)
@@ -126,8 +132,18 @@ class RAG:
         settings = ChunkingSettings(enabled=chunk, chunk_tokens=stored.get("chunk_tokens", self.settings.chunk_tokens),
                                     overlap_tokens=stored.get("overlap_tokens", self.settings.overlap_tokens))
         chunker = Chunker(settings, self.embedder.count_tokens, self.embedder.max_tokens)
-        ingestor = Ingestor(index, self.embedder, chunker, embed_batch_size=self.settings.embed_batch_size)
-        return ingestor.run(connectors.load_sources(sources, options), sync=mode, progress=progress)
+        stage = None
+        if ray:
+            from rag.distributed import RayChunkEmbedStage
+
+            stage = RayChunkEmbedStage(ray, self.embedder.name, settings, self.settings.embed_batch_size)
+        ingestor = Ingestor(index, self.embedder, chunker, embed_batch_size=self.settings.embed_batch_size,
+                            stage=stage)
+        try:
+            return ingestor.run(connectors.load_sources(sources, options), sync=mode, progress=progress)
+        finally:
+            if stage is not None:
+                stage.close()
 
     def delete(self, source_id: str) -> int:
         """Remove one document and its chunks; returns how many chunks went. Other ids never change."""

@@ -25,9 +25,12 @@ CONFIG_FILE = "ragloom.toml"
 class Settings:
     index: str = ".ragloom/index"  # index folder used when no --index is given
     embedder: str = "all-MiniLM-L6-v2"  # bundled model name or a local sentence-transformers folder
-    index_kind: str = "flat"  # "flat" (exact), or "hnsw" / "ivf" (approximate, for large collections)
+    index_kind: str = "flat"  # "flat" (exact), or "hnsw" / "ivf" (approximate, for large collections), or "milvus"
     ef_search: int = 128  # hnsw: candidates explored per query (higher = better recall, slower)
     nprobe: int = 32  # ivf: lists scanned per query (higher = better recall, slower)
+    milvus_uri: str | None = None  # index_kind milvus: a Milvus server (http://host:port) or a Lite .db file;
+    # default: Milvus Lite embedded in <index>/milvus.db. A token comes from RAGLOOM_MILVUS_TOKEN only.
+    milvus_index: str = "HNSW"  # index_kind milvus: HNSW | IVF_FLAT | FLAT (of a new index)
     chunk_tokens: int = 200
     overlap_tokens: int = 32
     embed_batch_size: int = 64

@@ -1,0 +1,135 @@
+"""Distributed ingest on Ray: chunking and embedding run on every CPU of a Ray cluster.
+
+    rag.ingest(["docs/"], ray="auto")            # the cluster started on this machine (`ray start --head`)
+    rag.ingest(["docs/"], ray="10.0.0.5:6379")   # a cluster's head node
+    ragloom ingest docs/ --ray auto
+
+``RayChunkEmbedStage`` is the ``ChunkEmbedStage`` that ``rag.ingest.Ingestor`` hands batches of
+changed documents to. It starts one actor per CPU of the cluster; each loads the embedder once
+(by name: the same model, files from the node's own cache) and builds the same chunker as this
+process. Batches go round-robin to the actors, several in flight, and the ``Ingestor`` writes
+their results in read order, so the index is the one a local ingest would build (same ids too).
+
+What stays on this process, and why:
+
+- Reading: connectors run here, so the workers need no shared file system and no access to the
+  sources (URLs, APIs, credentials); document text travels through Ray's object store. Parsing
+  is a small part of an ingest (embedding dominates), so this is not the bottleneck it looks.
+- Hashing and sync decisions: unchanged documents never leave this process.
+- Writing: one writer per index (the FAISS files and the SQLite chunk store are single-writer;
+  for Milvus the store hands out chunk ids). Embedding is what scales out; writes are cheap.
+
+Ray moves Python objects between processes with its own serialisation; nothing here is written
+to disk that way. ragloom (with the ``scale`` extra) must be installed on every node.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from rag.chunking import Chunker, ChunkingSettings
+from rag.core.errors import BackendMissingError, ConfigError, RagloomError
+from rag.core.types import Document, NewChunk
+from rag.ingest import StageResult
+
+BATCH_CHARS = 200_000  # text per task: ~250 chunks of 200 tokens, seconds of work, cheap to ship
+TASKS_PER_ACTOR = 2  # in flight per actor, so no actor waits for the driver between batches
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError as exc:
+        raise BackendMissingError("distributed ingest needs the package 'ray', which is not installed; install it "
+                                  "with pip install 'ragloom[scale]'") from exc
+    return ray
+
+
+class ChunkEmbedWorker:
+    """One per CPU of the cluster (a Ray actor): the embedder and chunker, loaded once."""
+
+    def __init__(self, embedder: str, chunking: ChunkingSettings, batch_size: int) -> None:
+        from rag.embeddings import create_embedder
+
+        try:  # the actor holds one CPU: more threads would fight the other actors (ONNX takes this option)
+            self.embedder = create_embedder(embedder, threads=1)
+        except TypeError:
+            self.embedder = create_embedder(embedder)
+        self.chunker = Chunker(chunking, self.embedder.count_tokens, self.embedder.max_tokens)
+        self.batch_size = batch_size
+
+    def chunk_and_embed(self, documents: Sequence[Document]) -> StageResult:
+        chunked: list[list[NewChunk] | str] = []
+        for document in documents:
+            try:
+                chunked.append(self.chunker.chunk(document))
+            except Exception as exc:  # noqa: BLE001 - one bad document must not stop the run
+                chunked.append(str(exc))
+        texts = [c.text for chunks in chunked if not isinstance(chunks, str) for c in chunks]
+        vectors = (self.embedder.embed_documents(texts, batch_size=self.batch_size) if texts
+                   else np.zeros((0, self.embedder.dimension), dtype=np.float32))
+        results: StageResult = []
+        at = 0
+        for chunks in chunked:
+            if isinstance(chunks, str):
+                results.append((chunks, None))
+            else:
+                results.append((chunks, vectors[at:at + len(chunks)]))
+                at += len(chunks)
+        return results
+
+
+class RayChunkEmbedStage:
+    """A ``rag.ingest.ChunkEmbedStage`` on a Ray cluster; ``close()`` ends its actors (and Ray, if it started it)."""
+
+    def __init__(self, address: str, embedder: str, chunking: ChunkingSettings, batch_size: int = 64,
+                 batch_chars: int = BATCH_CHARS) -> None:
+        ray = _ray()
+        self._ray = ray
+        self._started = False
+        if not ray.is_initialized():
+            if address not in ("auto", "local") and ":" not in address:
+                raise ConfigError(f"--ray needs 'auto', 'local' or a head node address host:port, got {address!r}")
+            try:
+                # "local" starts a throwaway single-node Ray here; "auto" joins the cluster on this machine.
+                ray.init(address=None if address == "local" else address, include_dashboard=False,
+                         log_to_driver=False, configure_logging=False)
+            except ConnectionError as exc:
+                raise RagloomError(f"cannot reach a Ray cluster at {address!r}: {exc}") from exc
+            self._started = True
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        worker = ray.remote(num_cpus=1)(ChunkEmbedWorker)
+        self._actors = [worker.remote(embedder, chunking, batch_size) for _ in range(cpus)]
+        self._next = itertools.cycle(self._actors)
+        self.window = TASKS_PER_ACTOR * len(self._actors)
+        self.batch_chars = batch_chars
+
+    @property
+    def workers(self) -> int:
+        return len(self._actors)
+
+    def submit(self, documents: list[Document]) -> Any:
+        return next(self._next).chunk_and_embed.remote(documents)
+
+    def result(self, handle: Any) -> StageResult:
+        try:
+            return self._ray.get(handle)
+        except self._ray.exceptions.RayError as exc:
+            raise RagloomError(f"a Ray worker failed: {exc}") from exc
+
+    def close(self) -> None:
+        for actor in self._actors:
+            self._ray.kill(actor)
+        self._actors = []
+        if self._started:
+            self._ray.shutdown()
+
+
+def local_cluster_env() -> dict[str, str]:
+    """Environment for starting Ray nodes on this machine only: addresses pinned to 127.0.0.1, no telemetry."""
+    return {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
