@@ -91,8 +91,11 @@ def disconnect(client: MilvusClient, uri: str) -> None:
             server_manager_instance.release_server(uri)
 
 
-def create_collection(client: MilvusClient, name: str, dimension: int, index_type: str) -> None:
-    """A collection of (id, document_id, metadata JSON, vector) with an inner-product vector index."""
+def create_collection(client: MilvusClient, name: str, dimension: int, index_type: str, shards: int = 1) -> None:
+    """A collection of (id, document_id, metadata JSON, vector) with an inner-product vector index.
+
+    ``shards`` spreads writes over that many data nodes of a cluster (Milvus Lite keeps one).
+    """
     schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("id", DataType.INT64, is_primary=True)  # the chunk store's stable chunk id
     schema.add_field("document_id", DataType.VARCHAR, max_length=MAX_SOURCE_ID)
@@ -101,7 +104,8 @@ def create_collection(client: MilvusClient, name: str, dimension: int, index_typ
     params = client.prepare_index_params()
     params.add_index(field_name="vector", index_type=index_type, metric_type="IP", params=INDEX_TYPES[index_type])
     # Strong consistency: a search sees every write acknowledged before it (Lite always does).
-    client.create_collection(name, schema=schema, index_params=params, consistency_level="Strong")
+    client.create_collection(name, schema=schema, index_params=params, consistency_level="Strong",
+                             num_shards=shards)
 
 
 def search_params(index_type: str, ef_search: int, nprobe: int, limit: int) -> dict[str, Any]:

@@ -89,20 +89,23 @@ class MilvusIndex:
     # -- opening -------------------------------------------------------------------------------
     @classmethod
     def create(cls, folder: Path, embedder: str, dimension: int, chunking: dict[str, Any] | None = None,
-               milvus_uri: str | None = None, milvus_index: str = "HNSW") -> MilvusIndex:
+               milvus_uri: str | None = None, milvus_index: str = "HNSW", milvus_shards: int = 1) -> MilvusIndex:
         if (folder / MANIFEST_NAME).exists():
             raise RagloomError(f"an index already exists at {folder}")
         if folder.exists() and not folder.is_dir():
             raise RagloomError(f"{folder} exists and is not a folder")
         index_type = check_index_type(milvus_index)
+        if milvus_shards < 1:
+            raise ConfigError(f"milvus_shards must be at least 1, got {milvus_shards}")
         folder.mkdir(parents=True, exist_ok=True)
         uri = resolve_uri(folder, milvus_uri)
         name = "ragloom_" + re.sub(r"\W", "_", folder.name, flags=re.ASCII)[:40] + "_" + uuid.uuid4().hex[:12]
         manifest = new_manifest(embedder, dimension, KIND, chunking or {})
-        manifest["milvus"] = {"uri": stored_uri(folder, uri), "collection": name, "index_type": index_type}
+        manifest["milvus"] = {"uri": stored_uri(folder, uri), "collection": name, "index_type": index_type,
+                              "shards": milvus_shards}
         client = connect(uri)
         try:
-            create_collection(client, name, dimension, index_type)
+            create_collection(client, name, dimension, index_type, milvus_shards)
         except MilvusException as exc:
             disconnect(client, uri)
             raise RagloomError(f"cannot create Milvus collection {name}: {exc.message}") from exc
@@ -317,13 +320,14 @@ class MilvusIndex:
 
 
 class MilvusBackend:
-    """The factory's entry for ``milvus`` (``indexes.factory``): options ``milvus_uri``, ``milvus_index``."""
+    """The factory's entry for ``milvus`` (``indexes.factory``): options ``milvus_uri``, ``milvus_index``,
+    ``milvus_shards`` (of a new index) and ``ef_search``/``nprobe``."""
 
     def create(self, folder: Path, *, kind: str, embedder: str, dimension: int, chunking: dict[str, Any],
-               milvus_uri: str | None = None, milvus_index: str | None = None, ef_search: int | None = None,
-               nprobe: int | None = None, **_: Any) -> MilvusIndex:
+               milvus_uri: str | None = None, milvus_index: str | None = None, milvus_shards: int | None = None,
+               ef_search: int | None = None, nprobe: int | None = None, **_: Any) -> MilvusIndex:
         index = MilvusIndex.create(folder, embedder, dimension, chunking, milvus_uri=milvus_uri,
-                                   milvus_index=milvus_index or "HNSW")
+                                   milvus_index=milvus_index or "HNSW", milvus_shards=milvus_shards or 1)
         index.tune(ef_search=ef_search, nprobe=nprobe)
         return index
 

@@ -31,6 +31,7 @@ class Settings:
     milvus_uri: str | None = None  # index_kind milvus: a Milvus server (http://host:port) or a Lite .db file;
     # default: Milvus Lite embedded in <index>/milvus.db. A token comes from RAGLOOM_MILVUS_TOKEN only.
     milvus_index: str = "HNSW"  # index_kind milvus: HNSW | IVF_FLAT | FLAT (of a new index)
+    milvus_shards: int = 1  # index_kind milvus: write shards of a new collection (a cluster's data nodes)
     chunk_tokens: int = 200
     overlap_tokens: int = 32
     embed_batch_size: int = 64

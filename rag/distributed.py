@@ -10,11 +10,16 @@ changed documents to. It starts one actor per CPU of the cluster; each loads the
 process. Batches go round-robin to the actors, several in flight, and the ``Ingestor`` writes
 their results in read order, so the index is the one a local ingest would build (same ids too).
 
+Reading: by default connectors run on this process, so the workers need no shared file system
+and no access to the sources (URLs, APIs, credentials); document text travels through Ray's
+object store. With ``read_on_workers`` (``--ray-read``) the workers also read and parse local
+files (``read_sources``): the folder walk stays here, the files are read where the actors run, so
+the paths must be the same on every node (one machine, or a shared file system). Documents come
+back in walk order either way, so the ingest is the same.
+
 What stays on this process, and why:
 
-- Reading: connectors run here, so the workers need no shared file system and no access to the
-  sources (URLs, APIs, credentials); document text travels through Ray's object store. Parsing
-  is a small part of an ingest (embedding dominates), so this is not the bottleneck it looks.
+- The folder walk, URLs and APIs (one fetcher keeps rate limits and credentials in one place).
 - Hashing and sync decisions: unchanged documents never leave this process.
 - Writing: one writer per index (the FAISS files and the SQLite chunk store are single-writer;
   for Milvus the store hands out chunk ids). Embedding is what scales out; writes are cheap.
@@ -27,18 +32,23 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+import connectors
+from connectors import ConnectorOptions, FileConnector
 from rag.chunking import Chunker, ChunkingSettings
 from rag.core.errors import BackendMissingError, ConfigError, RagloomError
-from rag.core.types import Document, NewChunk
+from rag.core.types import Document, NewChunk, Skipped
 from rag.ingest import StageResult
 
 BATCH_CHARS = 200_000  # text per task: ~250 chunks of 200 tokens, seconds of work, cheap to ship
 TASKS_PER_ACTOR = 2  # in flight per actor, so no actor waits for the driver between batches
+FILES_PER_TASK = 16  # files read per task when the workers read
 
 
 def _ray() -> Any:
@@ -62,6 +72,12 @@ class ChunkEmbedWorker:
             self.embedder = create_embedder(embedder)
         self.chunker = Chunker(chunking, self.embedder.count_tokens, self.embedder.max_tokens)
         self.batch_size = batch_size
+
+    def read_files(self, root: str, options: ConnectorOptions,
+                   files: Sequence[tuple[str, bool]]) -> list[Document | Skipped]:
+        """The documents of these files (from ``FileConnector.files``), read and parsed here."""
+        connector = FileConnector(root, options)
+        return [item for path, explicit in files for item in connector.read(Path(path), explicit)]
 
     def chunk_and_embed(self, documents: Sequence[Document]) -> StageResult:
         chunked: list[list[NewChunk] | str] = []
@@ -116,11 +132,52 @@ class RayChunkEmbedStage:
     def submit(self, documents: list[Document]) -> Any:
         return next(self._next).chunk_and_embed.remote(documents)
 
-    def result(self, handle: Any) -> StageResult:
+    def result(self, handle: Any) -> Any:
         try:
             return self._ray.get(handle)
         except self._ray.exceptions.RayError as exc:
             raise RagloomError(f"a Ray worker failed: {exc}") from exc
+
+    def read_sources(self, sources: Iterable[Any], options: ConnectorOptions | None = None
+                     ) -> Iterator[Document | Skipped]:
+        """``connectors.load_sources``, in the same order, with local files read and parsed by the workers."""
+        options = options or ConnectorOptions()
+        for source in sources:
+            connector = None if isinstance(source, Document) else connectors.connector_for(source, options)
+            if isinstance(connector, FileConnector):
+                yield from self._read_files(connector)
+            elif connector is not None:
+                yield from connector.load()
+            else:
+                yield source
+        yield from connectors.load_sources([], options)  # the API specs, as load_sources ends
+
+    def _read_files(self, connector: FileConnector) -> Iterator[Document | Skipped]:
+        ordered: deque[Skipped | Any] = deque()  # walk order: a Skipped, or a read task's handle
+        batch: list[tuple[str, bool]] = []
+
+        def submit() -> None:
+            if batch:
+                ordered.append(next(self._next).read_files.remote(str(connector.root), connector.options, list(batch)))
+                batch.clear()
+
+        def oldest() -> list[Document | Skipped]:
+            entry = ordered.popleft()
+            return [entry] if isinstance(entry, Skipped) else self.result(entry)
+
+        for entry in connector.files():
+            if isinstance(entry, Skipped):
+                submit()
+                ordered.append(entry)
+            else:
+                batch.append((str(entry[0]), entry[1]))
+                if len(batch) >= FILES_PER_TASK:
+                    submit()
+            while len(ordered) > self.window:
+                yield from oldest()
+        submit()
+        while ordered:
+            yield from oldest()
 
     def close(self) -> None:
         for actor in self._actors:

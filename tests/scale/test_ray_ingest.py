@@ -29,10 +29,11 @@ NODE = {"num_cpus": 1, "node_ip_address": "127.0.0.1", "object_store_memory": 80
 
 @pytest.fixture(scope="module")
 def cluster():
-    made = Cluster(initialize_head=True, head_node_args={**NODE, "include_dashboard": False})
+    # Ray's own waits are 30 s; on a loaded shared machine a node can take longer to register.
+    made = Cluster(initialize_head=True, head_node_args={**NODE, "include_dashboard": False, "wait": False})
     try:
-        made.add_node(**NODE)
-        made.wait_for_nodes()
+        made.add_node(wait=False, **NODE)
+        made.wait_for_nodes(timeout=180)
         yield made
     finally:
         if ray.is_initialized():
@@ -71,13 +72,18 @@ def test_ray_ingest_equals_local_ingest(cluster, tmp_path: Path, embedder) -> No
     (folder / "broken.pdf").write_bytes(b"%PDF-1.4 not really a pdf")
     settings = Settings(index_kind="flat")
     with RAG(tmp_path / "local", settings=settings, embedder=embedder) as local, \
-            RAG(tmp_path / "ray", settings=settings, embedder=embedder) as distributed:
+            RAG(tmp_path / "ray", settings=settings, embedder=embedder) as distributed, \
+            RAG(tmp_path / "ray-read", settings=settings, embedder=embedder) as read_remotely:
         local_report = local.ingest([folder])
         ray_report = distributed.ingest([folder], ray=cluster.address)
         assert not ray.is_initialized()  # the stage shut down the connection it opened
         assert comparable(ray_report) == comparable(local_report)
         assert ray_report.added >= 10 and ray_report.skipped == 1 and ray_report.chunks > 20
         assert_same_index(local, distributed)
+        # The workers read and parse the files too: still the same index.
+        assert comparable(read_remotely.ingest([folder], ray=cluster.address, read_on_workers=True)) == \
+            comparable(local_report)
+        assert_same_index(local, read_remotely)
 
         # Incremental sync on the cluster: one file changed, one gone, a full mirror.
         first = sorted(folder.glob("*.md"))
@@ -93,6 +99,8 @@ def test_ray_ingest_equals_local_ingest(cluster, tmp_path: Path, embedder) -> No
 def test_ray_address_mistakes_are_one_line_errors(tmp_path: Path, embedder) -> None:
     from rag.core.errors import RagloomError
 
-    with RAG(tmp_path / "i", settings=Settings(), embedder=embedder) as rag, \
-            pytest.raises(RagloomError, match="--ray needs 'auto', 'local' or a head node address"):
-        rag.ingest([SAMPLE], ray="nowhere")
+    with RAG(tmp_path / "i", settings=Settings(), embedder=embedder) as rag:
+        with pytest.raises(RagloomError, match="--ray needs 'auto', 'local' or a head node address"):
+            rag.ingest([SAMPLE], ray="nowhere")
+        with pytest.raises(RagloomError, match="needs a Ray cluster"):
+            rag.ingest([SAMPLE], read_on_workers=True)
