@@ -27,10 +27,12 @@ chat: install
 	$(BIN)/ragloom ui
 
 test: install
+	$(BIN)/lint-imports --no-cache  # the layering contracts in pyproject.toml
 	$(BIN)/python -m pytest -q
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 bench: install
 	$(BIN)/python bench/run.py

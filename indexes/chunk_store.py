@@ -159,10 +159,10 @@ class ChunkStore:
             return []
         where, params = compile_filter(filter)
         restrict = f"AND rowid IN (SELECT id FROM chunks WHERE {where})" if filter else ""
-        among: list[int] = []
-        if ids is not None:
-            among = [int(i) for i in dict.fromkeys(ids)]
-            restrict += f" AND rowid IN ({', '.join('?' * len(among))})"
+        among: list[str] = []
+        if ids is not None:  # one JSON parameter: no limit on how many ids
+            restrict += " AND rowid IN (SELECT value FROM json_each(?))"
+            among = [json.dumps([int(i) for i in ids])]
         rows = self._db.execute(
             f"SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? {restrict} "
             "ORDER BY bm25(chunks_fts) LIMIT ?",

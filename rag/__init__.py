@@ -21,16 +21,77 @@ _EXPORTS = {
     "Document": "rag.core.types",
     "ScoredChunk": "rag.core.types",
     "Skipped": "rag.core.types",
+    # What front ends (the UI, the service) need besides RAG: they import from ``rag`` only.
+    "Message": "rag.core.types",
+    "Filter": "rag.core.types",
+    "Answer": "rag.core.answer",
+    "Citation": "rag.core.answer",
+    "strip_citations": "rag.core.answer",
+    "SamplingParams": "rag.core.sampling",
+    "Generator": "rag.core.protocols",
+    "Embedder": "rag.core.protocols",
+    "Index": "rag.core.protocols",
+    "RagloomError": "rag.core.errors",
+    "ConfigError": "rag.core.errors",
+    "ConnectorError": "rag.core.errors",
+    "FilterError": "rag.core.errors",
+    "IndexCorruptError": "rag.core.errors",
+    "IndexMismatchError": "rag.core.errors",
+    "BackendMissingError": "rag.core.errors",
+    "UnsupportedCapabilityError": "rag.core.errors",
+    "Settings": "rag.config",
+    "load_settings": "rag.config",
+    "cache_dir": "rag.config",
+    "DEFAULT_EMBEDDER": "rag.config",
+    "TASKS": "rag.prompts.tasks",
+    "Example": "rag.prompts.examples",
+    "BUNDLED_EXAMPLES": "rag.prompts.examples:BUNDLED",
+    "source_title": "rag.prompts.framing",
+    "DEFAULT_MODEL": "rag.generation",
+    "BUNDLED_MODELS": "rag.generation.models",
+    "create_generator": "rag.generation",
+    "generator_from_settings": "rag.generation.from_settings",
+    "supported_suffixes": "connectors.formats",
 }
-__all__ = ["RAG", "Chunk", "Document", "IngestReport", "ScoredChunk", "Skipped", "SyncMode"]
+__all__ = [
+    "RAG", "Chunk", "Document", "IngestReport", "ScoredChunk", "Skipped", "SyncMode", "Message", "Filter", "Answer",
+    "Citation", "strip_citations", "SamplingParams", "Generator", "Embedder", "Index", "RagloomError", "ConfigError",
+    "ConnectorError", "FilterError", "IndexCorruptError", "IndexMismatchError", "BackendMissingError",
+    "UnsupportedCapabilityError", "Settings", "load_settings", "TASKS", "Example", "BUNDLED_EXAMPLES", "source_title",
+    "DEFAULT_MODEL", "BUNDLED_MODELS", "create_generator", "generator_from_settings", "supported_suffixes",
+    "cache_dir", "DEFAULT_EMBEDDER",
+]
 
 if TYPE_CHECKING:
+    from connectors.formats import supported_suffixes
     from rag.api import RAG
-    from rag.core.types import Chunk, Document, ScoredChunk, Skipped
+    from rag.config import DEFAULT_EMBEDDER, Settings, cache_dir, load_settings
+    from rag.core.answer import Answer, Citation, strip_citations
+    from rag.core.errors import (
+        BackendMissingError,
+        ConfigError,
+        ConnectorError,
+        FilterError,
+        IndexCorruptError,
+        IndexMismatchError,
+        RagloomError,
+        UnsupportedCapabilityError,
+    )
+    from rag.core.protocols import Embedder, Generator, Index
+    from rag.core.sampling import SamplingParams
+    from rag.core.types import Chunk, Document, Filter, Message, ScoredChunk, Skipped
+    from rag.generation import DEFAULT_MODEL, create_generator
+    from rag.generation.from_settings import generator_from_settings
+    from rag.generation.models import BUNDLED_MODELS
     from rag.ingest import IngestReport, SyncMode
+    from rag.prompts.examples import BUNDLED as BUNDLED_EXAMPLES
+    from rag.prompts.examples import Example
+    from rag.prompts.framing import source_title
+    from rag.prompts.tasks import TASKS
 
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
+        module, _, attribute = _EXPORTS[name].partition(":")  # "module:attribute" when exported under an alias
+        return getattr(import_module(module), attribute or name)
     raise AttributeError(f"module 'rag' has no attribute {name!r}")

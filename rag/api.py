@@ -33,7 +33,7 @@ from rag.prompts.focus import SourceFocus
 from rag.retrieval import RetrievalMode, RetrievalSettings, Retriever, documents_only
 
 if TYPE_CHECKING:
-    from connectors.tools import ApiTool
+    from connectors import ApiTool
     from rag.core.answer import Answer
     from rag.core.protocols import Generator
     from rag.core.types import Message
@@ -278,7 +278,7 @@ class RAG:
     def add_tool(self, tool: ApiTool | str | os.PathLike[str], *, allow_private: bool = False) -> ApiTool:
         """Register a live HTTP JSON tool (an ``ApiTool`` or a spec file) to consult at question time."""
         if not hasattr(tool, "fetch"):
-            from connectors.tools import load_tool
+            from connectors import load_tool
 
             tool = load_tool(tool, allow_private=allow_private)
         self._tools[tool.name] = tool
@@ -291,7 +291,7 @@ class RAG:
 
     def _tool_context(self, question: str, tools: Sequence[str | ApiTool]) -> tuple[list[Document], list[str]]:
         """Documents from each tool; a tool that fails becomes a note, and the answer goes on without it."""
-        from connectors.tools import ToolError
+        from connectors import ToolError
 
         documents: list[Document] = []
         notes: list[str] = []

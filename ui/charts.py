@@ -8,8 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from rag.core.answer import Answer
-from rag.prompts.framing import source_title
+from rag import Answer, source_title
 from ui.projection import ROLES
 from ui.sources import cosine_of
 

@@ -12,10 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from rag.api import RAG
-from rag.core.answer import Answer
-from rag.core.protocols import Generator
-from rag.core.types import Message
+from rag import RAG, Answer, Generator, Message
 from ui.charts import embedding_scatter, score_bars
 from ui.errors import readable
 from ui.export import conversation_json, conversation_markdown

@@ -12,10 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from rag.config import Settings, load_settings
-from rag.core.errors import ConfigError
-from rag.generation import DEFAULT_MODEL
-from rag.generation.models import BUNDLED_MODELS
+from rag import BUNDLED_MODELS, DEFAULT_MODEL, ConfigError, Settings, load_settings
 from ui.answer_settings import (
     EXAMPLE_COLUMNS,
     SHOT_MODES,

@@ -14,9 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from connectors.formats import supported_suffixes
-from rag.api import RAG
-from rag.ingest import IngestReport
+from rag import RAG, IngestReport, supported_suffixes
 from ui.errors import readable
 from ui.resources import write_lock
 from ui.uploads import is_upload, save_upload

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from rag.core.errors import RagloomError
+from rag import RagloomError
 
 log = logging.getLogger("ragloom.ui")
 

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from rag.core.answer import Answer
-from rag.prompts.framing import source_title
+from rag import Answer, source_title
 from ui.sources import cosine_of
 
 

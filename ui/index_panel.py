@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from rag.api import RAG
+from rag import RAG
 from ui.errors import readable
 from ui.resources import open_index, prepared_sample_index, warm_embedder
 from ui.sample import sample_index_dir

@@ -12,9 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.api import RAG
-from rag.core.answer import Answer
-from rag.prompts.framing import source_title
+from rag import RAG, Answer, source_title
 from ui.sources import cosine_of
 
 ROLES = ("query", "cited source", "retrieved source", "other chunk")

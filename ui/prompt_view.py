@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rag.core.answer import Answer
+from rag import Answer
 
 
 def render_prompt(answer: Answer, context_window: int | None) -> None:

@@ -12,11 +12,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from rag.api import RAG
-from rag.config import load_settings
-from rag.core.protocols import Generator
-from rag.generation import create_generator
-from rag.ingest import IngestReport
+from rag import RAG, Generator, IngestReport, Settings, generator_from_settings, load_settings
 from ui.errors import readable
 from ui.sample import sync_sample_index
 
@@ -60,16 +56,9 @@ def prepared_sample_index(path: str) -> IngestReport:
 @st.cache_resource(show_spinner=False, max_entries=2)
 def generator_for(spec: GeneratorSpec) -> Generator:
     """Build (not load) the generator; at most two stay cached, since each holds a model in memory."""
-    options: dict[str, object] = {}
-    if spec.context_window:
-        options["context_window"] = spec.context_window
-    if spec.backend == "openai":
-        options["api_key_env"] = spec.api_key_env
-        if spec.base_url:
-            options["base_url"] = spec.base_url
-    elif spec.threads:
-        options["n_threads"] = spec.threads
-    return create_generator(spec.backend, spec.model, **options)
+    return generator_from_settings(Settings(
+        backend=spec.backend, model=spec.model, base_url=spec.base_url, api_key_env=spec.api_key_env,
+        threads=spec.threads or None, context_window=spec.context_window or None))
 
 
 class Warmup:

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from importlib import resources
 from pathlib import Path
 
-from rag.api import RAG
-from rag.ingest import IngestReport
+from rag import RAG, IngestReport, cache_dir
 
 SAMPLE_INDEX_NAME = "sample-index"
-
-
-def cache_dir() -> Path:
-    """``$RAGLOOM_CACHE`` or ``~/.cache/ragloom`` (the same cache the bundled models use)."""
-    return Path(os.environ.get("RAGLOOM_CACHE") or "~/.cache/ragloom").expanduser()
 
 
 def sample_corpus_dir() -> Path:

@@ -11,9 +11,7 @@ import re
 
 import streamlit as st
 
-from rag.core.answer import Answer, strip_citations
-from rag.core.types import ScoredChunk
-from rag.prompts.framing import source_title
+from rag import Answer, ScoredChunk, source_title, strip_citations
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 _WORD = re.compile(r"\w{3,}")

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from rag.core.errors import RagloomError
+from rag import RagloomError
 
 UPLOADS_FOLDER = "uploads"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")

@@ -8,6 +8,7 @@ write nothing).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import signal
@@ -25,9 +26,8 @@ INDEX_ENV = "RAGLOOM_UI_INDEX"  # how the app learns the index (read by ui/index
 
 def app_path() -> Path:
     """``ui/app.py`` beside the ``rag`` package (editable and wheel installs alike)."""
-    import ui
-
-    locations = list(getattr(ui, "__path__", []))
+    spec = importlib.util.find_spec("ui")  # locate the front end without importing it (no front end imports another)
+    locations = list(spec.submodule_search_locations or []) if spec else []
     for location in locations:
         candidate = Path(location) / "app.py"
         if candidate.is_file():

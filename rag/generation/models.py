@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.config import cache_dir
 from rag.core.errors import ConfigError, RagloomError
 
 _CHUNK = 8 * 1024 * 1024
@@ -111,12 +112,6 @@ BUNDLED_MODELS: dict[str, BundledModel] = {
 }
 
 _lock = threading.Lock()
-
-
-def cache_dir() -> Path:
-    """Where assembled models live: ``$RAGLOOM_CACHE`` or ``~/.cache/ragloom``."""
-    root = os.environ.get("RAGLOOM_CACHE") or "~/.cache/ragloom"
-    return Path(root).expanduser()
 
 
 def _part_path(part: ModelPart) -> Path | None:

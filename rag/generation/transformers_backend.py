@@ -21,11 +21,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from rag.config import cache_dir
 from rag.core.errors import BackendMissingError, ConfigError
 from rag.core.sampling import SamplingParams
 from rag.core.types import Generation, Message
 from rag.generation._common import StopScanner, Timer, check_fits, check_messages, final_generation
-from rag.generation.models import BUNDLED_MODELS, bundled_name, cache_dir, resolve_model
+from rag.generation.models import BUNDLED_MODELS, bundled_name, resolve_model
 
 try:
     import torch

@@ -76,7 +76,7 @@ def test_export_is_cached_and_reused(onnx_embedder, onnx_cache: Path, monkeypatc
 
 
 def test_cache_location_follows_ragloom_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from rag.onnx_embedder import cache_root
+    from rag.config import cache_dir as cache_root
 
     monkeypatch.setenv("RAGLOOM_CACHE", str(tmp_path))
     assert cache_root() == tmp_path
