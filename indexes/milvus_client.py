@@ -10,6 +10,7 @@ and another process can open it.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import threading
@@ -71,11 +72,30 @@ def connect(uri: str) -> MilvusClient:
             return MilvusClient(uri=uri, token=token, timeout=CONNECT_TIMEOUT)
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
         with _lite_lock:
+            if not _lite_users[uri]:
+                _check_not_locked(uri)
             client = MilvusClient(uri=uri, timeout=CONNECT_TIMEOUT)
             _lite_users[uri] += 1
         return client
     except MilvusException as exc:
-        raise RagloomError(f"cannot open Milvus at {stored_uri(Path('/'), uri)}: {exc.message}") from exc
+        raise RagloomError(f"cannot open Milvus at {stored_uri(Path(uri).parent, uri)}: {exc.message}") from exc
+
+
+def _check_not_locked(uri: str) -> None:
+    """Milvus Lite serves a data folder to one process; say so plainly instead of its stack trace."""
+    lock = Path(uri) / "LOCK"
+    if not lock.exists():
+        return
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    except BlockingIOError:
+        raise RagloomError(f"{uri} is open in another process, and Milvus Lite serves a file to one process at a "
+                           "time; to share it, run `milvus-lite server --data-dir ... --host 127.0.0.1` and set "
+                           "milvus_uri to its http:// address") from None
+    finally:
+        os.close(fd)
 
 
 def disconnect(client: MilvusClient, uri: str) -> None:

@@ -134,3 +134,27 @@ def test_bad_milvus_settings_are_one_line_errors(tmp_path: Path) -> None:
         factory.create_index("milvus", tmp_path / "a", embedder="e", dimension=DIM, milvus_uri="data/milvus")
     with pytest.raises(ConfigError, match="unknown milvus_index"):
         factory.create_index("milvus", tmp_path / "b", embedder="e", dimension=DIM, milvus_index="DISKANN")
+
+
+HOLD = """
+import sys
+from indexes import factory
+index = factory.open_index(sys.argv[1], embedder="e")
+print("open", flush=True)
+sys.stdin.read()  # until the test closes our stdin
+index.close()
+"""
+
+
+def test_an_embedded_index_open_elsewhere_is_a_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "i"
+    factory.create_index("milvus", folder, embedder="e", dimension=DIM).close()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(folder)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(RagloomError, match="open in another process.*milvus-lite server"):
+            factory.open_index(folder, embedder="e")
+    finally:
+        holder.communicate("", timeout=60)
+    factory.open_index(folder, embedder="e").close()  # free again once the other process is gone
