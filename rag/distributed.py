@@ -112,9 +112,10 @@ class RayChunkEmbedStage:
             if address not in ("auto", "local") and ":" not in address:
                 raise ConfigError(f"--ray needs 'auto', 'local' or a head node address host:port, got {address!r}")
             try:
-                # "local" starts a throwaway single-node Ray here; "auto" joins the cluster on this machine.
-                ray.init(address=None if address == "local" else address, include_dashboard=False,
-                         log_to_driver=False, configure_logging=False)
+                # "local" starts a throwaway single-node Ray here, reachable from this machine only;
+                # "auto" joins the cluster started on this machine.
+                where = {"address": address} if address != "local" else {"_node_ip_address": "127.0.0.1"}
+                ray.init(**where, include_dashboard=False, log_to_driver=False, configure_logging=False)
             except ConnectionError as exc:
                 raise RagloomError(f"cannot reach a Ray cluster at {address!r}: {exc}") from exc
             self._started = True

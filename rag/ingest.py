@@ -168,7 +168,11 @@ class Ingestor:
                     report.unchanged += 1
                     continue
                 if self.stage is not None:
+                    written = report.chunks
                     self._stage_add((item, digest, item.source_id in known), report)
+                    if report.chunks != written:
+                        rate = report.chunks / max(time.perf_counter() - started, 1e-9)
+                        bar.set_postfix_str(f"{report.chunks} chunks, {rate:.0f} chunks/s")
                     if time.monotonic() - last_save > self.checkpoint_seconds:
                         self.index.save()
                         last_save = time.monotonic()
