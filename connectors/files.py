@@ -28,12 +28,23 @@ class FileConnector:
         self.options = options or ConnectorOptions()
 
     def load(self) -> Iterator[Document | Skipped]:
+        for entry in self.files():
+            if isinstance(entry, Skipped):
+                yield entry
+            else:
+                yield from self.read(*entry)
+
+    def files(self) -> Iterator[tuple[Path, bool] | Skipped]:
+        """The files ``load`` reads, in order, as ``(path, explicit)`` for ``read``; problems as ``Skipped``.
+
+        Walking and reading are apart so the reads can run elsewhere (``rag.distributed``).
+        """
         if not self.root.exists():
             yield Skipped(str(self.root), "no such file or folder")
             return
         root = self.root.resolve()
         if root.is_file():
-            yield from self._read(root, explicit=True)
+            yield root, True
             return
         seen: set[Path] = set()
         errors: list[OSError] = []
@@ -57,7 +68,7 @@ class FileConnector:
                 if path in seen:
                     continue
                 seen.add(path)
-                yield from self._read(path, explicit=bool(self.options.include))
+                yield path, bool(self.options.include)
         for error in errors:
             yield Skipped(str(error.filename), f"cannot list folder: {error.strerror or error}")
 
@@ -78,7 +89,8 @@ class FileConnector:
         # without --include, files we cannot read are ignored quietly (images, archives, ...)
         return bool(self.options.include) or reader_for(Path(rel)) is not None
 
-    def _read(self, path: Path, *, explicit: bool) -> Iterator[Document | Skipped]:
+    def read(self, path: Path, explicit: bool) -> Iterator[Document | Skipped]:
+        """The documents of one file from ``files`` (``explicit``: an unsupported type is reported, not ignored)."""
         source = str(path)
         reader = reader_for(path)
         if reader is None:

@@ -253,6 +253,11 @@ class ChunkStore:
         )
         return [(int(i), float(s)) for i, s in rows]
 
+    def last_chunk_id(self) -> int:
+        """The highest chunk id ever given out (0 for none); ids above it were never saved."""
+        row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'chunks'").fetchone()
+        return int(row[0]) if row else 0
+
     def count_chunks(self) -> int:
         return int(_first(self._db.rows("SELECT COUNT(*) FROM chunks"))[0])
 

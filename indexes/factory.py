@@ -120,5 +120,5 @@ class FaissBackend:
 FAISS = FaissBackend()
 for _kind in ("flat", "hnsw", "ivf"):
     register_index_kind(_kind, FAISS)
-# Optional backends register here by module path, e.g.:
-#     register_index_kind("milvus", "indexes.milvus:BACKEND", extra="milvus")
+# Optional backends register by module path (imported on first use).
+register_index_kind("milvus", "indexes.milvus_index:BACKEND", extra="scale")

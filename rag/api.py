@@ -105,7 +105,9 @@ class RAG:
 
     def _index_options(self) -> dict[str, Any]:
         """Backend options from settings (each index kind takes the ones it knows)."""
-        return {"ef_search": self.settings.ef_search, "nprobe": self.settings.nprobe}
+        return {"ef_search": self.settings.ef_search, "nprobe": self.settings.nprobe,
+                "milvus_uri": self.settings.milvus_uri, "milvus_index": self.settings.milvus_index,
+                "milvus_shards": self.settings.milvus_shards}
 
     def _writable_index(self) -> Index:
         """The index with its writer lock held (created if new); release with ``end_write``."""
@@ -126,8 +128,14 @@ class RAG:
 
     # -- writing -------------------------------------------------------------------------------
     def ingest(self, sources: Source | Iterable[Source], *, sync: SyncMode | str = SyncMode.ADD,
-               chunk: bool = True, options: ConnectorOptions | None = None, progress: bool = False) -> IngestReport:
-        """Add or update documents from paths, ``Document``s or connectors; see ``SyncMode``."""
+               chunk: bool = True, options: ConnectorOptions | None = None, progress: bool = False,
+               ray: str | None = None, read_on_workers: bool = False) -> IngestReport:
+        """Add or update documents from paths, ``Document``s or connectors; see ``SyncMode``.
+
+        ``ray``: chunk and embed on a Ray cluster ("auto" = the one on this machine, "host:port" = a
+        head node, "local" = a throwaway one here); ``read_on_workers``: the Ray workers also read local
+        files (their paths must exist on every node); see ``rag.distributed``.
+        """
         if isinstance(sources, str | os.PathLike | Document | Connector):
             sources = [sources]
         mode = SyncMode.parse(sync)
@@ -138,8 +146,22 @@ class RAG:
                                         chunk_tokens=stored.get("chunk_tokens", self.settings.chunk_tokens),
                                         overlap_tokens=stored.get("overlap_tokens", self.settings.overlap_tokens))
             chunker = Chunker(settings, self.embedder.count_tokens, self.embedder.max_tokens)
-            ingestor = Ingestor(index, self.embedder, chunker, embed_batch_size=self.settings.embed_batch_size)
-            return ingestor.run(connectors.load_sources(sources, options), sync=mode, progress=progress)
+            if read_on_workers and not ray:
+                raise RagloomError("read_on_workers (--ray-read) needs a Ray cluster (--ray)")
+            stage = None
+            if ray:
+                from rag.distributed import RayChunkEmbedStage
+
+                stage = RayChunkEmbedStage(ray, self.embedder.name, settings, self.settings.embed_batch_size)
+            ingestor = Ingestor(index, self.embedder, chunker, embed_batch_size=self.settings.embed_batch_size,
+                                stage=stage)
+            items = (stage.read_sources(sources, options) if stage is not None and read_on_workers
+                     else connectors.load_sources(sources, options))
+            try:
+                return ingestor.run(items, sync=mode, progress=progress)
+            finally:
+                if stage is not None:
+                    stage.close()
         finally:
             index.end_write()  # readers and other writers may go on
 

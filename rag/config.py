@@ -39,6 +39,10 @@ class Settings:
     index_kind: str = "flat"  # "flat" (exact), or "hnsw" / "ivf" (approximate, for large collections)
     ef_search: int = 128  # hnsw: candidates explored per query (higher = better recall, slower)
     nprobe: int = 32  # ivf: lists scanned per query (higher = better recall, slower)
+    milvus_uri: str | None = None  # index_kind milvus: a Milvus server (http://host:port) or a Lite .db file;
+    # default: Milvus Lite embedded in <index>/milvus.db. A token comes from RAGLOOM_MILVUS_TOKEN only.
+    milvus_index: str = "HNSW"  # index_kind milvus: HNSW | IVF_FLAT | FLAT (of a new index)
+    milvus_shards: int = 1  # index_kind milvus: write shards of a new collection (a cluster's data nodes)
     chunk_tokens: int = 200
     overlap_tokens: int = 32
     embed_batch_size: int = 64

@@ -11,6 +11,11 @@ Embedding is the slow step, so it runs on a worker thread (ONNX Runtime and torc
 GIL) while this thread reads, hashes and chunks the next documents and writes the previous batch
 to the index. At most one batch is in flight, and batches are written in the order they were
 read, so the index sees exactly the writes a sequential run would make.
+
+With a ``ChunkEmbedStage`` (``rag.distributed`` runs one on a Ray cluster) chunking and embedding
+move off this process: changed documents are sent in batches to the stage, several batches in
+flight, and written back in the order they were read. Hashing, sync, deletes, checkpoints, the
+progress bar and the report stay here, so both paths keep the same semantics.
 """
 
 from __future__ import annotations
@@ -18,12 +23,13 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from tqdm import tqdm
@@ -36,6 +42,26 @@ from rag.core.types import Document, DocumentRecord, NewChunk, Skipped
 VOLATILE_METADATA = ("modified",)  # a touched but unchanged file is not a change
 
 Batch = list[tuple[DocumentRecord, list[NewChunk], bool]]
+Pending = list[tuple[Document, str, bool]]  # document, content hash, whether an older version is indexed
+# Per document: its chunks and their vectors, or the reason chunking failed and None.
+StageResult = list[tuple[list[NewChunk], np.ndarray] | tuple[str, None]]
+
+
+class ChunkEmbedStage(Protocol):
+    """Chunks and embeds batches of documents elsewhere (e.g. on a Ray cluster).
+
+    ``submit`` starts one batch and returns a handle; ``result`` waits for it and gives, per
+    document in order, either ``(chunks, vectors)`` or ``(reason, None)`` when chunking failed.
+    Chunking and embedding must be the ones this process would do (same chunker settings and
+    embedder), so a distributed ingest writes what a local one would.
+    """
+
+    window: int  # batches in flight
+    batch_chars: int  # characters of text per batch
+
+    def submit(self, documents: list[Document]) -> Any: ...
+
+    def result(self, handle: Any) -> StageResult: ...
 
 
 class SyncMode(StrEnum):
@@ -90,6 +116,7 @@ class Ingestor:
     def __init__(
         self, index: Index, embedder: Embedder, chunker: Chunker, batch_chunks: int = 1024,
         checkpoint_seconds: float = 30.0, embed_batch_size: int = 64, overlap: bool = True,
+        stage: ChunkEmbedStage | None = None,
     ) -> None:
         self.index = index
         self.embedder = embedder
@@ -100,6 +127,10 @@ class Ingestor:
         self.overlap = overlap  # embed on a worker thread while the next batch is read and chunked
         self._executor: ThreadPoolExecutor | None = None
         self._in_flight: tuple[Batch, Future[np.ndarray]] | None = None
+        self.stage = stage  # chunk + embed elsewhere (None: here, as described above)
+        self._staged: Pending = []
+        self._staged_chars = 0
+        self._stage_flight: deque[tuple[Pending, Any]] = deque()
 
     def run(self, items: Iterable[Document | Skipped], sync: SyncMode = SyncMode.ADD,
             progress: bool = False) -> IngestReport:
@@ -136,6 +167,16 @@ class Ingestor:
                 if known.get(item.source_id) == digest:
                     report.unchanged += 1
                     continue
+                if self.stage is not None:
+                    written = report.chunks
+                    self._stage_add((item, digest, item.source_id in known), report)
+                    if report.chunks != written:
+                        rate = report.chunks / max(time.perf_counter() - started, 1e-9)
+                        bar.set_postfix_str(f"{report.chunks} chunks, {rate:.0f} chunks/s")
+                    if time.monotonic() - last_save > self.checkpoint_seconds:
+                        self.index.save()
+                        last_save = time.monotonic()
+                    continue
                 try:
                     chunks = self.chunker.chunk(item)
                 except Exception as exc:  # one bad document must not stop the run
@@ -155,6 +196,7 @@ class Ingestor:
                         last_save = time.monotonic()
             self._submit(pending, report)
             self._drain(report)
+            self._stage_drain(report)
             pending = []
             for source_id in sorted(set(known) - seen):
                 group = groups.get(source_id, source_id)
@@ -169,6 +211,8 @@ class Ingestor:
                 self._in_flight = None
                 self._executor.shutdown(wait=True, cancel_futures=True)
                 self._executor = None
+            self._staged, self._staged_chars = [], 0
+            self._stage_flight.clear()  # an interrupted run drops unwritten batches (a rerun redoes them)
             bar.close()
             # Whatever was fully written is kept, even when the run is interrupted.
             self.index.save()
@@ -195,6 +239,46 @@ class Ingestor:
             pending, future = self._in_flight
             self._in_flight = None
             self._write(pending, future.result(), report)
+
+    # -- chunk + embed on a stage (see ChunkEmbedStage) -------------------------------------------
+    def _stage_add(self, entry: tuple[Document, str, bool], report: IngestReport) -> None:
+        assert self.stage is not None
+        self._staged.append(entry)
+        self._staged_chars += len(entry[0].text)
+        if self._staged_chars >= self.stage.batch_chars:
+            self._stage_submit(report)
+
+    def _stage_submit(self, report: IngestReport) -> None:
+        assert self.stage is not None
+        if self._staged:
+            batch, self._staged, self._staged_chars = self._staged, [], 0
+            self._stage_flight.append((batch, self.stage.submit([document for document, _, _ in batch])))
+        while len(self._stage_flight) > self.stage.window:
+            self._stage_collect(report)
+
+    def _stage_drain(self, report: IngestReport) -> None:
+        if self.stage is None:
+            return
+        self._stage_submit(report)
+        while self._stage_flight:
+            self._stage_collect(report)
+
+    def _stage_collect(self, report: IngestReport) -> None:
+        """Write the oldest batch in flight: batches are written in the order they were read."""
+        assert self.stage is not None
+        batch, handle = self._stage_flight.popleft()
+        written: Batch = []
+        vectors: list[np.ndarray] = []
+        for (document, digest, existed), (chunks, rows) in zip(batch, self.stage.result(handle), strict=True):
+            if rows is None:
+                report.failed += 1
+                report.errors.append({"source": document.source_id, "reason": f"chunking failed: {chunks}"})
+                continue
+            record = DocumentRecord(document.source_id, digest, dict(document.metadata), len(chunks), _now())
+            written.append((record, list(chunks), existed))
+            vectors.append(rows)
+        if written:
+            self._write(written, np.concatenate(vectors).astype(np.float32, copy=False), report)
 
     def _write(self, pending: Batch, vectors: np.ndarray, report: IngestReport) -> None:
         self.index.upsert([(record, chunks) for record, chunks, _ in pending], vectors)

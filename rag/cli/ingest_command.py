@@ -24,7 +24,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="add: add new and update changed (default); full: also delete documents not seen")
     parser.add_argument("--no-chunk", action="store_true", help="one chunk per document (for evaluation)")
     parser.add_argument("--index-kind", choices=index_kinds(), help="vector index of a new index: flat (exact, the "
-                        "default), hnsw or ivf (approximate, for hundreds of thousands of chunks and more)")
+                        "default), hnsw or ivf (approximate, for hundreds of thousands of chunks and more), "
+                        "or milvus (setting milvus_uri; default Milvus Lite inside the index folder)")
+    parser.add_argument("--ray", metavar="ADDRESS", help="chunk and embed on a Ray cluster: auto (the cluster "
+                        "started on this machine), host:port of a head node, or local (a throwaway one here)")
+    parser.add_argument("--ray-read", action="store_true", help="with --ray: the workers read the files too (the "
+                        "paths must exist on every node, e.g. a shared file system)")
     parser.add_argument("--json", action="store_true", help="print the run report as one JSON object")
     parser.add_argument("--strict", action="store_true", help="exit non-zero if any source was skipped or failed")
     connector_options.add_arguments(parser)
@@ -45,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
             raise RagloomError(f"index {rag.path} is {existing}; --index-kind only applies when creating an index "
                                "(ingest into a new --index to change it)")
         report = rag.ingest(args.paths, sync=args.sync, chunk=not args.no_chunk, options=options,
-                            progress=not args.json and sys.stderr.isatty())
+                            progress=not args.json and sys.stderr.isatty(), ray=args.ray,
+                            read_on_workers=args.ray_read)
     if args.json:
         print_json({key: value for key, value in report.to_dict().items()})
     else:

@@ -25,9 +25,10 @@ class Backend:
     options: Callable[[Path], dict[str, Any]] = field(default=lambda folder: {})
     setup: Callable[[pytest.MonkeyPatch], None] | None = None
     register: Any = None  # a backend object to register under ``kind`` (None: already in the factory)
+    label: str | None = None  # the test id, when one kind runs in several set-ups
 
     def __str__(self) -> str:
-        return self.kind
+        return self.label or self.kind
 
 
 def _trained_ivf(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,9 +36,22 @@ def _trained_ivf(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ivf, "IVF_MIN_VECTORS", 200)
 
 
+def _needs_milvus(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("pymilvus")  # the "scale" extra
+    pytest.importorskip("milvus_lite")
+
+
+def _milvus_server(folder: Path) -> dict[str, Any]:
+    from tests.milvus_server import server_uri
+
+    return {"milvus_uri": server_uri()}
+
+
 BACKENDS = [
     Backend("flat"),
     Backend("hnsw"),
     Backend("ivf", setup=_trained_ivf),
     Backend("memory", register=MemoryBackend()),
+    Backend("milvus", setup=_needs_milvus, label="milvus-lite"),  # embedded: <index>/milvus.db
+    Backend("milvus", options=_milvus_server, setup=_needs_milvus, label="milvus-server"),  # by URI
 ]

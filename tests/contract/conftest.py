@@ -16,6 +16,14 @@ EMBEDDER = "contract-test-embedder"
 DIM = 16
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _stop_milvus_server() -> Iterator[None]:
+    yield
+    from tests.milvus_server import stop  # the server is started only by a test that needs it
+
+    stop()
+
+
 @pytest.fixture(params=BACKENDS, ids=str)
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Backend:
     chosen: Backend = request.param
