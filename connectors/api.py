@@ -19,7 +19,7 @@ import httpx
 
 from connectors.api_spec import ApiSpec, load_spec, record_document, substitute
 from connectors.dotted import get_path
-from connectors.http import Fetched, RateLimiter, fetch_with_retries
+from connectors.http import Fetched, RateLimiter, fetch_with_retries, guarded_client
 from connectors.netguard import redact_url
 from connectors.options import ConnectorOptions
 from rag.core.errors import ConnectorError
@@ -54,7 +54,8 @@ class ApiConnector:
         seen_ids: set[str] = set()
         requested: set[str] = set()
         number = 0
-        with httpx.Client(timeout=spec.timeout, headers={"Accept": "application/json"}) as client:
+        with guarded_client(timeout=spec.timeout, allow_private=allow_private,
+                            headers={"Accept": "application/json"}) as client:
             for page_index in range(spec.max_pages):
                 marker = json.dumps([url, params], sort_keys=True, default=str)
                 if marker in requested:

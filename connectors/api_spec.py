@@ -38,6 +38,7 @@ from connectors.dotted import TemplateError, as_scalar, as_text, get_path, rende
 from connectors.formats.json_records import record_text
 from connectors.netguard import redact_url
 from rag.core.errors import ConnectorError
+from rag.core.secrets import register_secret
 from rag.core.types import Document, Skipped
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -189,7 +190,7 @@ def substitute(value: Any, spec: ApiSpec, values: Mapping[str, Any] | None = Non
         if env_name:
             if env_name not in os.environ:
                 raise ConnectorError(f"API '{spec.name}': environment variable {env_name} is not set")
-            return os.environ[env_name]
+            return register_secret(os.environ[env_name]) or ""  # masked in every message from now on
         if values is None:
             return match.group(0)
         if field_name not in values:

@@ -16,7 +16,7 @@ import httpx
 
 from connectors.api_spec import ApiSpec, load_spec, record_document, substitute
 from connectors.dotted import get_path
-from connectors.http import fetch_with_retries
+from connectors.http import fetch_with_retries, guarded_client
 from rag.core.errors import ConnectorError
 from rag.core.types import Document
 
@@ -51,7 +51,8 @@ class ApiTool:
             request_params = substitute(spec.params, spec, values) or None
             headers = substitute(spec.headers, spec, values)
             body = substitute(spec.body, spec, values)
-            with httpx.Client(timeout=spec.timeout, headers={"Accept": "application/json"}) as client:
+            with guarded_client(timeout=spec.timeout, allow_private=self.allow_private,
+                                headers={"Accept": "application/json"}) as client:
                 result = fetch_with_retries(
                     client, url, method=spec.method, params=request_params, headers=headers, json_body=body,
                     max_retries=spec.max_retries, backoff=spec.backoff, allow_private=self.allow_private,
