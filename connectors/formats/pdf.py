@@ -13,6 +13,7 @@ import io
 import logging
 from collections.abc import Iterator
 
+from connectors.budget import TimeBudget, TimeBudgetExceeded
 from connectors.formats.base import FileInfo, FormatError
 from rag.core.types import Document, Skipped
 
@@ -34,6 +35,8 @@ def read(info: FileInfo, data: bytes) -> Iterator[Document | Skipped]:
             raise FormatError("encrypted PDF (needs a password)")
         pages = reader.pages
         count = len(pages)
+        if count > info.options.max_pdf_pages:
+            raise FormatError(f"{count} pages, over the {info.options.max_pdf_pages}-page limit")
         title = _title(reader) or info.path.stem
     except FormatError:
         raise
@@ -41,8 +44,13 @@ def read(info: FileInfo, data: bytes) -> Iterator[Document | Skipped]:
         raise FormatError(f"corrupt PDF: {exc}") from exc
     yielded = 0
     for number in range(1, count + 1):
+        page_budget = TimeBudget(info.options.pdf_page_seconds, f"page {number}")
         try:
-            text = (pages[number - 1].extract_text() or "").strip()
+            with page_budget.running():
+                text = (pages[number - 1].extract_text() or "").strip()
+        except TimeBudgetExceeded as exc:
+            yield Skipped(f"{info.source}#page={number}", f"{exc}; its text was not read")
+            continue
         except Exception as exc:  # noqa: BLE001 - one unreadable page must not lose the others
             yield Skipped(f"{info.source}#page={number}", f"cannot extract text from page {number}: {exc}")
             continue
