@@ -101,8 +101,18 @@ def _fetch(client: httpx.Client, url: str, allow_private: bool, max_bytes: int, 
     current, hop_headers, hop_params, body = url, dict(headers or {}), params, json_body
     for _ in range(max_redirects + 1):
         check_url(current, allow_private=allow_private)
-        request = client.build_request(method, current, params=hop_params, headers=hop_headers, json=body)
-        response = client.send(request, stream=True, follow_redirects=False)
+        try:
+            request = client.build_request(method, current, params=hop_params, headers=hop_headers, json=body)
+        except httpx.InvalidURL as exc:
+            raise ConnectorError(f"refused {redact_url(current)}: invalid URL ({exc})") from None
+        try:
+            # httpx parses a redirect's Location even when not following it, and fails on a bad one
+            response = client.send(request, stream=True, follow_redirects=False)
+        except (httpx.InvalidURL, httpx.RemoteProtocolError) as exc:
+            if isinstance(exc, httpx.RemoteProtocolError) and "location" not in str(exc).lower():
+                raise
+            raise ConnectorError(f"refused a redirect from {redact_url(current)}: its Location is not a valid "
+                                 "http(s) URL (only http and https URLs are followed)") from None
         try:
             location = response.headers.get("location")
             if response.status_code in _REDIRECTS and location:

@@ -135,6 +135,8 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address
 def is_public(address: IPAddress) -> bool:
     """False for loopback, private, link-local, shared, reserved, multicast and unspecified addresses,
     and for IPv6 addresses that carry such an IPv4 address."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:a.b.c.d is a.b.c.d on the wire
     candidates: list[IPAddress] = [address]
     if isinstance(address, ipaddress.IPv6Address):
         candidates += _embedded_ipv4(address)
