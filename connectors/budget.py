@@ -82,7 +82,7 @@ class TimeBudget:
             self._started = None
             if armed:
                 _pop(self)
-        if self.remaining <= 0 and not armed:
+        if self.remaining <= 0:  # finished, but late (or no timer could interrupt it)
             raise self.exceeded()
 
 
