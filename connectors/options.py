@@ -16,7 +16,7 @@ class ConnectorOptions:
     hidden: bool = False  # also read dot-files and dot-folders
     max_file_bytes: int = 50 * 1024 * 1024
     # limits against hostile files (over a limit the file is skipped with the reason)
-    file_seconds: float = 60.0  # time budget for parsing one file (0 = none)
+    file_seconds: float = 300.0  # time budget for parsing one file (0 = none); a 5,000-page PDF fits
     max_unpacked_bytes: int = 256 * 1024 * 1024  # zip containers (.docx): all members, uncompressed
     max_unpacked_xml_bytes: int = 48 * 1024 * 1024  # ... their XML parts (parsed into memory as trees)
     max_compression_ratio: float = 100.0  # any member over 1 MB unpacked; zip bombs reach 1000:1
@@ -53,8 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="skip files or folders matching GLOB")
     group.add_argument("--hidden", action="store_true", help="also ingest hidden files and folders")
     group.add_argument("--max-file-mb", type=float, default=50.0, metavar="MB", help="skip files larger than MB")
-    group.add_argument("--file-seconds", type=float, default=60.0, metavar="S",
-                       help="skip a file whose parsing takes longer than S seconds (default 60; 0 = no limit)")
+    group.add_argument("--file-seconds", type=float, default=300.0, metavar="S",
+                       help="skip a file whose parsing takes longer than S seconds (default 300; 0 = no limit)")
     group.add_argument("--csv-text-columns", type=_csv_list, default=(), metavar="A,B", help="CSV columns used as text")
     group.add_argument("--csv-metadata-columns", type=_csv_list, default=(), metavar="A,B",
                        help="CSV columns kept as metadata")
