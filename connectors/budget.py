@@ -125,6 +125,7 @@ def _pop(budget: TimeBudget) -> None:
     if _saved is not None:
         handler, (delay, interval) = _saved
         _saved = None
-        signal.signal(signal.SIGALRM, handler)  # type: ignore[arg-type]
+        # None: the handler was not installed from Python; the default is the best we can restore
+        signal.signal(signal.SIGALRM, handler if handler is not None else signal.SIG_DFL)  # type: ignore[arg-type]
         if delay > 0:  # someone else's timer was pending: give it back what was left (at least a tick)
             signal.setitimer(signal.ITIMER_REAL, max(delay, 0.001), interval)
