@@ -208,3 +208,22 @@ def test_a_one_line_text_is_chunked_in_linear_work(line: str) -> None:
     assert all(counter(c.text) <= 200 and len(c.text) <= 200 * 16 for c in chunks)
     covered = sum(c.end - c.start for c in chunks)
     assert covered >= len(line.strip())  # nothing left out (overlap makes it more)
+
+
+def test_the_cli_reports_hostile_files_in_one_line_each_and_ingests_the_rest(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    folder = _folder_with_good_file(tmp_path)
+    os.symlink("loop.txt", folder / "loop.txt")
+    (folder / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    _docx(folder / "bomb.docx", b"<w:document>" + b" " * (8 * 2**20) + b"</w:document>")
+    result = subprocess.run([sys.executable, "-m", "rag.cli.main", "ingest", str(folder), "--index",
+                             str(tmp_path / "index")], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "1 added" in result.stdout and "3 skipped" in result.stdout
+    assert "Traceback" not in result.stderr
+    for name, reason in (("loop.txt", "symlink loop"), ("deep.json", "nested"), ("bomb.docx", "100:1")):
+        (line,) = [line for line in result.stderr.splitlines() if name in line]
+        assert line.strip().startswith("skipped") and reason in line
