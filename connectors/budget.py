@@ -35,7 +35,7 @@ class BudgetInterrupt(BaseException):
 
 
 _active: list[TimeBudget] = []  # running budgets in the main thread, outermost first
-_saved: tuple[object, tuple[float, float]] | None = None  # the handler and timer we displaced
+_saved: tuple[object, float, float, float] | None = None  # the handler and timer we displaced, and when
 
 
 class TimeBudget:
@@ -109,7 +109,8 @@ def _push(budget: TimeBudget) -> None:
     global _saved
     if not _active:
         handler = signal.signal(signal.SIGALRM, _on_alarm)
-        _saved = (handler, signal.setitimer(signal.ITIMER_REAL, 0))
+        delay, interval = signal.setitimer(signal.ITIMER_REAL, 0)
+        _saved = (handler, delay, interval, time.monotonic())
     _active.append(budget)
     _arm()
 
@@ -123,9 +124,9 @@ def _pop(budget: TimeBudget) -> None:
         _arm()
         return
     if _saved is not None:
-        handler, (delay, interval) = _saved
+        handler, delay, interval, since = _saved
         _saved = None
         # None: the handler was not installed from Python; the default is the best we can restore
         signal.signal(signal.SIGALRM, handler if handler is not None else signal.SIG_DFL)  # type: ignore[arg-type]
-        if delay > 0:  # someone else's timer was pending: give it back what was left (at least a tick)
-            signal.setitimer(signal.ITIMER_REAL, max(delay, 0.001), interval)
+        if delay > 0:  # someone else's timer was pending: give it back what is left of it (at least a tick)
+            signal.setitimer(signal.ITIMER_REAL, max(delay - (time.monotonic() - since), 0.001), interval)

@@ -28,7 +28,8 @@ from rag.chunking import Chunker, ChunkingSettings
 from rag.core.errors import ConnectorError
 from rag.core.types import Document, Skipped
 
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# database=None: no .hypothesis folder left in the checkout; failures print their reproducing example anyway
+FAST = settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
@@ -82,7 +83,7 @@ texts = st.lists(st.sampled_from(list("ab cd.\n,xyz") + ["é", "日本", "\t", "
                  max_size=400).map("".join)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, database=None)
 @given(texts, st.integers(16, 40), st.integers(0, 12), st.booleans(), st.booleans())
 def test_chunks_are_exact_slices_of_their_document(text: str, size: int, overlap: int, windows: bool,
                                                   markdown: bool) -> None:
@@ -175,7 +176,7 @@ def test_readers_on_mutated_files_yield_or_raise_format_error(suffix: str, seeds
     seed = seeds[suffix]
     assert all(isinstance(i, Document) for i in _read(suffix, seed))  # the seed itself is valid
 
-    @settings(max_examples=40 if suffix in (".pdf", ".docx") else 60, deadline=None,
+    @settings(max_examples=40 if suffix in (".pdf", ".docx") else 60, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(st.data())
     def check(data) -> None:  # noqa: ANN001
