@@ -102,6 +102,8 @@ def load_spec(path: str | os.PathLike[str], **defaults: Any) -> ApiSpec:
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConnectorError(f"API spec {spec_path} is not valid {spec_path.suffix.lstrip('.')}: {first}") from exc
+    except RecursionError as exc:  # both parsers recurse per nesting level
+        raise ConnectorError(f"API spec {spec_path} is nested too deeply to read") from exc
     if not isinstance(data, dict):
         raise ConnectorError(f"API spec {spec_path} must be a mapping of settings")
     data.setdefault("name", spec_path.stem)

@@ -65,6 +65,14 @@ def test_spec_files_parse_or_fail_in_one_line(tmp_path_factory, content: str, su
         assert str(exc).count("\n") == 0
 
 
+@pytest.mark.parametrize("content", ["a: " + "[" * 5000 + "]" * 5000, "a = " + "[" * 5000 + "]" * 5000])
+def test_deeply_nested_spec_files_fail_in_one_line(tmp_path: Path, content: str) -> None:
+    path = tmp_path / ("deep.yaml" if content.startswith("a:") else "deep.toml")
+    path.write_text(content)
+    with pytest.raises(ConnectorError, match="nested too deeply"):
+        load_spec(path)
+
+
 @FAST
 @given(st.text(alphabet=string.printable, max_size=60), json_values)
 def test_templates_render_or_raise_template_error(template: str, record) -> None:  # noqa: ANN001

@@ -227,3 +227,20 @@ def test_the_cli_reports_hostile_files_in_one_line_each_and_ingests_the_rest(tmp
     for name, reason in (("loop.txt", "symlink loop"), ("deep.json", "nested"), ("bomb.docx", "100:1")):
         (line,) = [line for line in result.stderr.splitlines() if name in line]
         assert line.strip().startswith("skipped") and reason in line
+
+
+def test_a_deeply_nested_api_response_is_a_clean_error(serve) -> None:
+    from connector_helpers import Reply
+
+    from connectors.api import ApiConnector
+    from connectors.api_spec import spec_from_dict
+    from connectors.tools import ApiTool, ToolError
+    from rag.core.errors import ConnectorError
+
+    server = serve(lambda r: Reply(200, "[" * 100_000 + "]" * 100_000, headers={"Content-Type": "application/json"}))
+    spec = spec_from_dict({"name": "deep", "url": server.url + "/x", "allow_private": True, "max_retries": 0})
+    with pytest.raises(ConnectorError, match="256-level limit"):
+        list(ApiConnector(spec).load())
+    tool = ApiTool(spec_from_dict({"name": "deep", "url": server.url + "/x?q={query}", "allow_private": True}))
+    with pytest.raises(ToolError, match="not usable JSON|not JSON"):
+        tool.fetch("q")
