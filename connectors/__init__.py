@@ -25,6 +25,7 @@ from connectors.options import ConnectorOptions
 from connectors.tools import ApiTool, ToolError, load_tool
 from connectors.web import WebConnector
 from rag.core.protocols import Connector
+from rag.core.secrets import has_secrets, redact
 from rag.core.types import Document, Skipped
 
 __all__ = [
@@ -70,6 +71,14 @@ def load_sources(
         if isinstance(source, Document):
             yield source
         else:
-            yield from connector_for(source, options).load()
+            yield from _redacted(connector_for(source, options).load())
     for spec in options.api_specs:
-        yield from ApiConnector(spec, options).load()
+        yield from _redacted(ApiConnector(spec, options).load())
+
+
+def _redacted(items: Iterator[Document | Skipped]) -> Iterator[Document | Skipped]:
+    """Skip reasons go into reports and onto the screen: no registered secret in them, whatever wrote them."""
+    for item in items:
+        if isinstance(item, Skipped) and has_secrets():
+            item = Skipped(redact(item.source), redact(item.reason))
+        yield item

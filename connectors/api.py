@@ -19,13 +19,16 @@ import httpx
 
 from connectors.api_spec import ApiSpec, load_spec, record_document, substitute
 from connectors.dotted import get_path
-from connectors.http import Fetched, RateLimiter, fetch_with_retries
+from connectors.formats.base import FormatError
+from connectors.formats.json_records import parse_json
+from connectors.http import Fetched, RateLimiter, fetch_with_retries, guarded_client
 from connectors.netguard import redact_url
 from connectors.options import ConnectorOptions
 from rag.core.errors import ConnectorError
 from rag.core.types import Document, Skipped
 
 log = logging.getLogger("ragloom.connectors.api")
+MAX_RESPONSE_DEPTH = 256  # records are walked recursively; a 100k-deep response must not end in RecursionError
 
 
 class ApiConnector:
@@ -54,7 +57,8 @@ class ApiConnector:
         seen_ids: set[str] = set()
         requested: set[str] = set()
         number = 0
-        with httpx.Client(timeout=spec.timeout, headers={"Accept": "application/json"}) as client:
+        with guarded_client(timeout=spec.timeout, allow_private=allow_private,
+                            headers={"Accept": "application/json"}) as client:
             for page_index in range(spec.max_pages):
                 marker = json.dumps([url, params], sort_keys=True, default=str)
                 if marker in requested:
@@ -99,9 +103,9 @@ def _json(spec: ApiSpec, result: Fetched) -> Any:
     if result.status >= 400:
         raise ConnectorError(f"API '{spec.name}': HTTP {result.status} from {redact_url(result.url)}")
     try:
-        return json.loads(result.content)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConnectorError(f"API '{spec.name}': {redact_url(result.url)} did not return JSON ({exc})") from exc
+        return parse_json(result.content, MAX_RESPONSE_DEPTH)
+    except (FormatError, UnicodeDecodeError) as exc:
+        raise ConnectorError(f"API '{spec.name}': {redact_url(result.url)} did not return usable JSON ({exc})") from exc
 
 
 def _next_url(spec: ApiSpec, payload: Any, result: Fetched) -> str | None:

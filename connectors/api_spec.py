@@ -38,6 +38,7 @@ from connectors.dotted import TemplateError, as_scalar, as_text, get_path, rende
 from connectors.formats.json_records import record_text
 from connectors.netguard import redact_url
 from rag.core.errors import ConnectorError
+from rag.core.secrets import register_secret
 from rag.core.types import Document, Skipped
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -101,6 +102,8 @@ def load_spec(path: str | os.PathLike[str], **defaults: Any) -> ApiSpec:
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConnectorError(f"API spec {spec_path} is not valid {spec_path.suffix.lstrip('.')}: {first}") from exc
+    except RecursionError as exc:  # both parsers recurse per nesting level
+        raise ConnectorError(f"API spec {spec_path} is nested too deeply to read") from exc
     if not isinstance(data, dict):
         raise ConnectorError(f"API spec {spec_path} must be a mapping of settings")
     data.setdefault("name", spec_path.stem)
@@ -189,7 +192,7 @@ def substitute(value: Any, spec: ApiSpec, values: Mapping[str, Any] | None = Non
         if env_name:
             if env_name not in os.environ:
                 raise ConnectorError(f"API '{spec.name}': environment variable {env_name} is not set")
-            return os.environ[env_name]
+            return register_secret(os.environ[env_name]) or ""  # masked in every message from now on
         if values is None:
             return match.group(0)
         if field_name not in values:

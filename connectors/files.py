@@ -3,18 +3,24 @@
 A folder is walked recursively (sorted, so runs are reproducible). Hidden entries are skipped unless
 asked for; ``--include``/``--exclude`` globs match the path relative to the root or the bare name.
 Symlinks are resolved and read only when their target stays inside the root, so a link cannot pull
-``/etc`` into an index. Every problem with one file (too big, empty, binary, corrupt) becomes a
-``Skipped`` with a reason; nothing about one file stops the run.
+``/etc`` into an index; a link that loops or cannot be resolved is skipped. Only regular files are
+opened (never a FIFO or device, never through a link swapped in after the check), and never more than
+``max_file_bytes`` are read. Parsing one file has a time budget (``file_seconds``). Every problem with
+one file (too big, too slow, empty, binary, corrupt, over a format limit) becomes a ``Skipped`` with a
+reason; nothing about one file stops the run.
 """
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from stat import S_ISREG
 
+from connectors.budget import BudgetInterrupt, TimeBudget, TimeBudgetExceeded
 from connectors.formats import FileInfo, FormatError, reader_for
 from connectors.options import ConnectorOptions
 from rag.core.types import Document, Skipped
@@ -60,7 +66,11 @@ class FileConnector:
                 if (name.startswith(".") and not self.options.hidden) or not self._wanted(rel):
                     continue
                 if path.is_symlink():
-                    target = path.resolve()
+                    try:
+                        target = path.resolve(strict=True)
+                    except (OSError, RuntimeError) as exc:  # a loop, or a target that is gone
+                        yield Skipped(str(path), f"symlink cannot be followed ({_why(exc)}); not read")
+                        continue
                     if not target.is_relative_to(root):
                         yield Skipped(str(path), "symlink points outside the ingested folder; not followed")
                         continue
@@ -98,26 +108,65 @@ class FileConnector:
                 yield Skipped(source, f"unsupported file type {path.suffix or '(no suffix)'}")
             return
         try:
-            stat = path.stat()
-            if stat.st_size == 0:
-                yield Skipped(source, "empty file (0 bytes)")
-                return
-            limit = self.options.max_file_bytes
-            if stat.st_size > limit:
-                yield Skipped(source, f"{stat.st_size / 1e6:.1f} MB is over the {limit / 1e6:.1f} MB file size limit")
-                return
-            data = path.read_bytes()
+            data, stat = _read_regular_file(path, self.options.max_file_bytes)
+        except _Refused as exc:
+            yield Skipped(source, str(exc))
+            return
         except OSError as exc:
             yield Skipped(source, f"cannot read: {exc.strerror or exc}")
             return
         modified = datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(timespec="seconds")
         info = FileInfo(path=path, modified=modified, options=self.options)
+        # only time spent inside the reader counts, not what the caller does between documents
+        budget = TimeBudget(self.options.file_seconds, f"parsing {path.name}",
+                            hint="skipped; raise --file-seconds to allow more")
+        items = reader(info, data)
+        del data
         try:
-            yield from reader(info, data)
+            while True:
+                with budget.running():
+                    item = next(items, None)
+                if item is None:
+                    return
+                yield item
+        except TimeBudgetExceeded as exc:
+            yield Skipped(source, str(exc))
+        except BudgetInterrupt:  # the timer fired as the budget ended: still over budget
+            yield Skipped(source, str(budget.exceeded()))
         except FormatError as exc:
             yield Skipped(source, str(exc))
         except Exception as exc:  # noqa: BLE001 - a parser bug on one file must not stop the run
-            yield Skipped(source, f"cannot parse {path.suffix} file: {type(exc).__name__}: {exc}")
+            yield Skipped(source, f"cannot parse {path.suffix} file: {type(exc).__name__}: {str(exc)[:200]}")
+        finally:
+            items.close()
+
+
+class _Refused(Exception):
+    """A file that is not read, for a reason that is not an OS error."""
+
+
+def _read_regular_file(path: Path, limit: int) -> tuple[bytes, os.stat_result]:
+    """The bytes of ``path`` if it is a regular, non-empty file within ``limit`` bytes."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)  # no FIFO hang
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as handle:
+        stat = os.fstat(handle.fileno())
+        if not S_ISREG(stat.st_mode):
+            raise _Refused("not a regular file (a device, pipe or socket)")
+        if stat.st_size == 0:
+            raise _Refused("empty file (0 bytes)")
+        if stat.st_size > limit:
+            raise _Refused(f"{stat.st_size / 1e6:.1f} MB is over the {limit / 1e6:.1f} MB file size limit")
+        data = handle.read(limit + 1)  # the file may have grown since fstat
+    if len(data) > limit:
+        raise _Refused(f"over the {limit / 1e6:.1f} MB file size limit")
+    return data, stat
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
+        return "a symlink loop"
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 def _match(rel: str, name: str, pattern: str) -> bool:

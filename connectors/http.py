@@ -1,12 +1,14 @@
-"""HTTP for connectors: every hop URL-checked, bodies size-capped, retries with backoff, rate limits.
+"""HTTP for connectors: every hop URL-checked, bodies size-capped, whole-request deadlines, retries.
 
 Redirects are followed by hand so each target passes ``check_url`` (httpx would follow them without
 asking), and request headers (which may carry tokens) are dropped when a redirect leaves the origin.
+Clients come from ``guarded_client`` (connect-time address checks); each request, redirects and body
+included, must finish within ``deadline`` seconds, not only each read. Retries follow the shared
+policy in ``rag.core.retry``; every message passes through ``redact_url``/``redact``.
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import re
 import threading
@@ -17,11 +19,19 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from connectors.guarded_transport import deadline_passed, guarded_client, request_deadline
 from connectors.netguard import check_url, redact_url
 from rag.core.errors import ConnectorError
+from rag.core.retry import RETRY_STATUS, RetryPolicy, retry_after_seconds
+
+__all__ = ["Fetched", "RateLimiter", "fetch", "fetch_with_retries", "guarded_client", "retry_after_seconds"]
 
 log = logging.getLogger("ragloom.connectors.http")
 _REDIRECTS = (301, 302, 303, 307, 308)
+
+
+class DeadlineExceeded(ConnectorError):
+    """A request (redirects and body included) did not finish within its deadline."""
 
 
 class _RedactQueries(logging.Filter):
@@ -69,13 +79,40 @@ def fetch(
     headers: dict[str, str] | None = None,
     json_body: Any = None,
     max_redirects: int = 5,
+    deadline: float | None = None,
 ) -> Fetched:
-    """One request (following checked redirects); raises ``ConnectorError`` or ``httpx.TransportError``."""
+    """One request (following checked redirects) that must complete within ``deadline`` seconds
+    (default: the client's timeout); raises ``ConnectorError`` or ``httpx.TransportError``."""
+    if deadline is None:
+        deadline = client.timeout.read or client.timeout.connect
+    with request_deadline(deadline):
+        try:
+            return _fetch(client, url, allow_private, max_bytes, method, params, headers, json_body, max_redirects)
+        except httpx.TimeoutException:
+            if deadline_passed():
+                raise DeadlineExceeded(f"{redact_url(url)}: no complete answer within {deadline:g}s "
+                                       "(whole-request deadline)") from None
+            raise
+
+
+def _fetch(client: httpx.Client, url: str, allow_private: bool, max_bytes: int, method: str,
+           params: dict[str, Any] | None, headers: dict[str, str] | None, json_body: Any,
+           max_redirects: int) -> Fetched:
     current, hop_headers, hop_params, body = url, dict(headers or {}), params, json_body
     for _ in range(max_redirects + 1):
         check_url(current, allow_private=allow_private)
-        request = client.build_request(method, current, params=hop_params, headers=hop_headers, json=body)
-        response = client.send(request, stream=True, follow_redirects=False)
+        try:
+            request = client.build_request(method, current, params=hop_params, headers=hop_headers, json=body)
+        except httpx.InvalidURL as exc:
+            raise ConnectorError(f"refused {redact_url(current)}: invalid URL ({exc})") from None
+        try:
+            # httpx parses a redirect's Location even when not following it, and fails on a bad one
+            response = client.send(request, stream=True, follow_redirects=False)
+        except (httpx.InvalidURL, httpx.RemoteProtocolError) as exc:
+            if isinstance(exc, httpx.RemoteProtocolError) and "location" not in str(exc).lower():
+                raise
+            raise ConnectorError(f"refused a redirect from {redact_url(current)}: its Location is not a valid "
+                                 "http(s) URL (only http and https URLs are followed)") from None
         try:
             location = response.headers.get("location")
             if response.status_code in _REDIRECTS and location:
@@ -102,8 +139,14 @@ def _read(response: httpx.Response, max_bytes: int) -> bytes:
         size += len(chunk)
         if size > max_bytes:
             raise ConnectorError(f"response from {redact_url(str(response.url))} is over the {max_bytes} byte limit")
+        if deadline_passed():
+            raise httpx.ReadTimeout("the request deadline passed")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _deadline_of(client: httpx.Client, kwargs: dict[str, Any]) -> float:
+    return kwargs.get("deadline") or client.timeout.read or client.timeout.connect or 0.0
 
 
 class RateLimiter:
@@ -125,20 +168,6 @@ class RateLimiter:
             time.sleep(delay)
 
 
-def retry_after_seconds(value: str | None) -> float | None:
-    """A ``Retry-After`` header (seconds or an HTTP date) as seconds from now."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 def fetch_with_retries(
     client: httpx.Client,
     url: str,
@@ -149,30 +178,35 @@ def fetch_with_retries(
     limiter: RateLimiter | None = None,
     **kwargs: Any,
 ) -> Fetched:
-    """``fetch`` retried on connection errors, timeouts, 429 and 5xx with exponential backoff.
+    """``fetch`` retried on connection errors, timeouts and retryable statuses (``rag.core.retry``).
 
     ``Retry-After`` wins over the computed backoff (capped at ``max_wait``). Other responses, 4xx
     included, are returned for the caller to judge.
     """
+    policy = RetryPolicy(max_retries=max_retries, backoff=backoff, max_wait=max_wait)
     attempt = 0
     while True:
         if limiter:
             limiter.wait()
-        wait_hint: float | None = None
+        retry_after: str | None = None
+        status: int | None = None
         try:
             result = fetch(client, url, **kwargs)
+        except DeadlineExceeded:
+            problem = f"timed out (no complete answer within {_deadline_of(client, kwargs):g}s)"
         except httpx.TimeoutException:
             problem = "timed out"
         except httpx.TransportError as exc:
             problem = f"connection failed ({type(exc).__name__})"
         else:
-            if result.status != 429 and result.status < 500:
+            if result.status not in RETRY_STATUS:
                 return result
+            status = result.status
             problem = f"HTTP {result.status}"
-            wait_hint = retry_after_seconds(result.headers.get("retry-after"))
-        if attempt >= max_retries:
+            retry_after = result.headers.get("retry-after")
+        if not policy.should_retry(attempt, status):
             raise ConnectorError(f"{redact_url(url)}: {problem} (gave up after {attempt + 1} attempts)")
-        delay = min(wait_hint if wait_hint is not None else backoff * 2**attempt, max_wait)
+        delay = policy.delay(attempt, retry_after)
         log.warning("%s: %s; retry %d of %d in %.2fs", redact_url(url), problem, attempt + 1, max_retries, delay)
         time.sleep(delay)
         attempt += 1

@@ -15,6 +15,16 @@ class ConnectorOptions:
     exclude: tuple[str, ...] = ()  # globs that skip a file, or a whole folder when they match it
     hidden: bool = False  # also read dot-files and dot-folders
     max_file_bytes: int = 50 * 1024 * 1024
+    # limits against hostile files (over a limit the file is skipped with the reason)
+    file_seconds: float = 300.0  # time budget for parsing one file (0 = none); a 5,000-page PDF fits
+    max_unpacked_bytes: int = 256 * 1024 * 1024  # zip containers (.docx): all members, uncompressed
+    max_unpacked_xml_bytes: int = 48 * 1024 * 1024  # ... their XML parts (parsed into memory as trees)
+    max_compression_ratio: float = 100.0  # any member over 1 MB unpacked; zip bombs reach 1000:1
+    max_zip_members: int = 10_000
+    max_pdf_pages: int = 5_000
+    pdf_page_seconds: float = 15.0  # time budget for extracting the text of one PDF page
+    max_csv_field_chars: int = 1024 * 1024
+    max_json_depth: int = 256
     # csv
     csv_rows: bool = True  # one document per row; False = one document per file
     csv_text_columns: tuple[str, ...] = ()  # columns that make the text; empty = every column not kept as metadata
@@ -43,6 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="skip files or folders matching GLOB")
     group.add_argument("--hidden", action="store_true", help="also ingest hidden files and folders")
     group.add_argument("--max-file-mb", type=float, default=50.0, metavar="MB", help="skip files larger than MB")
+    group.add_argument("--file-seconds", type=float, default=300.0, metavar="S",
+                       help="skip a file whose parsing takes longer than S seconds (default 300; 0 = no limit)")
     group.add_argument("--csv-text-columns", type=_csv_list, default=(), metavar="A,B", help="CSV columns used as text")
     group.add_argument("--csv-metadata-columns", type=_csv_list, default=(), metavar="A,B",
                        help="CSV columns kept as metadata")
@@ -61,7 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="fetch at most N pages per URL")
     group.add_argument("--allow-private", action="store_true",
                        help="allow URLs on loopback, private and link-local addresses")
-    group.add_argument("--http-timeout", type=float, default=15.0, metavar="S", help="seconds per HTTP request")
+    group.add_argument("--http-timeout", type=float, default=15.0, metavar="S",
+                       help="seconds for each HTTP request as a whole (connect, redirects, body)")
     group.add_argument("--api", action="append", default=[], metavar="SPEC",
                        help="ingest a REST/JSON API described by a YAML/TOML spec file (repeatable)")
 
@@ -73,6 +86,7 @@ def from_args(args: argparse.Namespace) -> ConnectorOptions:
         exclude=tuple(args.exclude),
         hidden=args.hidden,
         max_file_bytes=int(args.max_file_mb * 1024 * 1024),
+        file_seconds=args.file_seconds,
         csv_rows=not args.csv_whole_file,
         csv_text_columns=tuple(args.csv_text_columns),
         csv_metadata_columns=tuple(args.csv_metadata_columns),

@@ -8,15 +8,17 @@ fail with ``ToolError``, whose message is safe to show: the answering pipeline d
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 import httpx
 
+from connectors.api import MAX_RESPONSE_DEPTH
 from connectors.api_spec import ApiSpec, load_spec, record_document, substitute
 from connectors.dotted import get_path
-from connectors.http import fetch_with_retries
+from connectors.formats.base import FormatError
+from connectors.formats.json_records import parse_json
+from connectors.http import fetch_with_retries, guarded_client
 from rag.core.errors import ConnectorError
 from rag.core.types import Document
 
@@ -51,7 +53,8 @@ class ApiTool:
             request_params = substitute(spec.params, spec, values) or None
             headers = substitute(spec.headers, spec, values)
             body = substitute(spec.body, spec, values)
-            with httpx.Client(timeout=spec.timeout, headers={"Accept": "application/json"}) as client:
+            with guarded_client(timeout=spec.timeout, allow_private=self.allow_private,
+                                headers={"Accept": "application/json"}) as client:
                 result = fetch_with_retries(
                     client, url, method=spec.method, params=request_params, headers=headers, json_body=body,
                     max_retries=spec.max_retries, backoff=spec.backoff, allow_private=self.allow_private,
@@ -69,9 +72,9 @@ class ApiTool:
         if result.status >= 400:
             raise ToolError(f"tool '{spec.name}' failed: HTTP {result.status}")
         try:
-            payload = json.loads(result.content)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ToolError(f"tool '{spec.name}' failed: the response is not JSON") from exc
+            payload = parse_json(result.content, MAX_RESPONSE_DEPTH)
+        except (FormatError, UnicodeDecodeError) as exc:
+            raise ToolError(f"tool '{spec.name}' failed: the response is not usable JSON ({exc})") from exc
         records = get_path(payload, spec.records)
         if not isinstance(records, list):
             raise ToolError(f"tool '{spec.name}' failed: no list of records at '{spec.records or '(top level)'}'")

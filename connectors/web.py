@@ -18,8 +18,8 @@ import httpx
 
 from connectors.formats.base import FormatError, decode_text
 from connectors.formats.html import extract_html
-from connectors.http import Fetched, fetch
-from connectors.netguard import check_url, redact_url
+from connectors.http import Fetched, fetch, guarded_client
+from connectors.netguard import check_url, public_url, redact_url, register_url_secrets
 from connectors.options import ConnectorOptions
 from rag.core.errors import ConnectorError
 from rag.core.types import Document, Skipped
@@ -34,19 +34,21 @@ class WebConnector:
     def __init__(self, url: str, options: ConnectorOptions | None = None) -> None:
         self.url = urldefrag(url.strip())[0]
         self.options = options or ConnectorOptions()
+        register_url_secrets(self.url)
 
     def load(self) -> Iterator[Document | Skipped]:
         options = self.options
         try:
             check_url(self.url, allow_private=options.allow_private)
         except ConnectorError as exc:
-            yield Skipped(self.url, str(exc))
+            yield Skipped(public_url(self.url), str(exc))
             return
         site = _site(self.url)
         queue: deque[tuple[str, int]] = deque([(self.url, 0)])
         seen = {self.url}
         fetched = 0
-        with httpx.Client(timeout=options.http_timeout, headers={"User-Agent": _USER_AGENT}) as client:
+        with guarded_client(timeout=options.http_timeout, allow_private=options.allow_private,
+                            headers={"User-Agent": _USER_AGENT}) as client:
             while queue and fetched < max(1, options.max_pages):
                 url, depth = queue.popleft()
                 fetched += 1
@@ -55,10 +57,10 @@ class WebConnector:
                                  max_bytes=options.max_response_bytes)
                     document, links = _to_document(url, page)
                 except (ConnectorError, FormatError) as exc:
-                    yield Skipped(url, str(exc))
+                    yield Skipped(public_url(url), str(exc))
                     continue
                 except httpx.HTTPError as exc:
-                    yield Skipped(url, f"fetch failed: {type(exc).__name__}")
+                    yield Skipped(public_url(url), f"fetch failed: {type(exc).__name__}")
                     continue
                 yield document
                 if depth >= options.crawl_depth:
@@ -66,6 +68,7 @@ class WebConnector:
                 for href in links:
                     link = urldefrag(urljoin(page.url, href.strip()))[0]
                     if link not in seen and _site(link) == site:
+                        register_url_secrets(link)
                         seen.add(link)
                         queue.append((link, depth + 1))
 
@@ -95,12 +98,13 @@ def _to_document(url: str, page: Fetched) -> tuple[Document, list[str]]:
     text = text.strip()
     if not text:
         raise FormatError("page has no text")
-    metadata: dict[str, str] = {"source": url, "file_type": "html" if kind in _HTML_TYPES else "text",
-                                "title": title or urlsplit(url).path.rsplit("/", 1)[-1] or url}
+    source = public_url(url)  # no password or token in the index or in `ragloom documents`
+    metadata: dict[str, str] = {"source": source, "file_type": "html" if kind in _HTML_TYPES else "text",
+                                "title": title or urlsplit(url).path.rsplit("/", 1)[-1] or source}
     modified = _http_date(page.headers.get("last-modified"))
     if modified:
         metadata["modified"] = modified
-    return Document(source_id=url, text=text, metadata=metadata), links
+    return Document(source_id=source, text=text, metadata=metadata), links
 
 
 def _decode(page: Fetched) -> str:

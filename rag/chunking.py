@@ -4,12 +4,24 @@ Sizes are tokens, not characters, because the embedder truncates at its window (
 256 positions, 254 for text): a chunk longer than that is silently cut and its tail is never
 searchable. The default 200 tokens + 32 overlap leaves headroom for tokenizer differences.
 
+Two paths, one invariant (``document.text[chunk.start:chunk.end] == chunk.text``):
+
+- Ordinary documents go through LangChain's recursive splitter (paragraphs, then lines, then words).
+- Huge documents (over ``WINDOW_TEXT_CHARS``) and documents with a line longer than
+  ``WINDOW_LINE_CHARS`` are cut into token windows instead. On a text without line breaks the
+  recursive splitter falls to one piece per word, or per character when there are no spaces either:
+  one tokenizer call and one Python string per piece (a 45 MB one-line file meant millions of
+  calls, 10+ minutes and 2 GB). The window path counts tokens about once per chunk: it guesses a
+  span from the measured characters per token, cuts at the last paragraph, line, sentence or word
+  boundary before it, and shrinks the guess until the piece fits.
+
 Each chunk carries its document's metadata plus a ``boilerplate`` score (``rag.boilerplate``):
 navigation lists and bare headings are scored once here, so retrieval can demote them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -17,6 +29,12 @@ from typing import Any
 from rag.boilerplate import chunk_metadata
 from rag.core.errors import ConfigError
 from rag.core.types import Document, NewChunk
+
+WINDOW_TEXT_CHARS = 1_000_000  # documents longer than this are cut into token windows
+WINDOW_LINE_CHARS = 20_000  # ... and so are documents with a line longer than this
+MAX_CHARS_PER_TOKEN = 16  # a window never spans more characters per token (a WordPiece [UNK] hides 100+)
+_BOUNDARIES = ("\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ")
+_SPACE = re.compile(r"\S")
 
 
 @dataclass(frozen=True)
@@ -45,6 +63,7 @@ class Chunker:
         from langchain_text_splitters import Language, RecursiveCharacterTextSplitter
 
         self.settings = settings
+        self._count = count_tokens
         self._splitters = {
             kind: RecursiveCharacterTextSplitter(
                 separators=separators,
@@ -63,6 +82,10 @@ class Chunker:
         text = document.text
         if not self.settings.enabled:
             return [NewChunk(text=text, start=0, end=len(text), metadata=chunk_metadata(text, document.metadata))]
+        if len(text) > WINDOW_TEXT_CHARS or _has_long_line(text, WINDOW_LINE_CHARS):
+            return [NewChunk(text=text[start:end], start=start, end=end,
+                             metadata=chunk_metadata(text[start:end], document.metadata))
+                    for start, end in self._windows(text)]
         splitter = self._splitters["markdown" if document.metadata.get("file_type") == "markdown" else "text"]
         chunks = []
         for piece in splitter.create_documents([text]):
@@ -72,3 +95,65 @@ class Chunker:
             chunks.append(NewChunk(text=piece.page_content, start=start, end=start + len(piece.page_content),
                                    metadata=chunk_metadata(piece.page_content, document.metadata)))
         return chunks
+
+    def _windows(self, text: str) -> list[tuple[int, int]]:
+        """``(start, end)`` of token windows over ``text``, cut at natural boundaries, overlapping."""
+        size, overlap = self.settings.chunk_tokens, self.settings.overlap_tokens
+        sample = text[:2000]
+        ratio = len(sample) / max(self._count(sample), 1)  # characters per token, refined per window
+        spans: list[tuple[int, int]] = []
+        start = _next_text(text, 0, len(text))
+        while start < len(text):
+            ratio = min(max(ratio, 0.25), MAX_CHARS_PER_TOKEN)
+            span = max(int(size * ratio * 0.9), 1)
+            while True:
+                end = min(len(text), start + span)
+                if end < len(text):
+                    end = _cut(text, start, end)
+                tokens = self._count(text[start:end])
+                if tokens <= size or end - start <= 1:
+                    break
+                span = max(int((end - start) * size / tokens * 0.9), 1)
+            ratio = min(max((end - start) / max(tokens, 1), 0.25), MAX_CHARS_PER_TOKEN)
+            stop = end
+            while stop > start and text[stop - 1].isspace():
+                stop -= 1
+            if stop > start:
+                spans.append((start, stop))
+            if end >= len(text):
+                break
+            # about ``overlap`` tokens back, and never more than that share of the window (so it always advances)
+            back = min(int(overlap * ratio), (end - start) * overlap // size)
+            following = max(start + 1, end - back)
+            if following < end:  # start the overlap at a word, not inside one
+                space = text.find(" ", following, end)
+                following = space + 1 if space != -1 else following
+            start = _next_text(text, following, len(text))
+        return spans
+
+
+def _cut(text: str, start: int, end: int) -> int:
+    """The last natural boundary in the second half of ``text[start:end]``, else ``end``."""
+    floor = start + (end - start) // 2
+    for boundary in _BOUNDARIES:
+        found = text.rfind(boundary, floor, end)
+        if found != -1:
+            return found + len(boundary)
+    return end
+
+
+def _next_text(text: str, position: int, limit: int) -> int:
+    """The first non-space position at or after ``position`` (``limit`` if none)."""
+    match = _SPACE.search(text, position, limit)
+    return match.start() if match else limit
+
+
+def _has_long_line(text: str, limit: int) -> bool:
+    position = 0
+    while position < len(text):
+        newline = text.find("\n", position)
+        end = len(text) if newline == -1 else newline
+        if end - position > limit:
+            return True
+        position = end + 1
+    return False

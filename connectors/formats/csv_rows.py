@@ -23,6 +23,8 @@ def read(info: FileInfo, data: bytes) -> Iterator[Document | Skipped]:
     text = decode_text(data)
     if not text.strip():
         raise FormatError("no text (only whitespace)")
+    # a process-wide setting in the csv module; every CSV this process reads gets the same limit
+    csv.field_size_limit(options.max_csv_field_chars)
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=_dialect(text, info))
     columns = [c for c in (reader.fieldnames or []) if c is not None]
     if not columns:
@@ -47,6 +49,9 @@ def read(info: FileInfo, data: bytes) -> Iterator[Document | Skipped]:
             yield info.document(body, "csv", suffix=f"#row={key or number}", title=f"{info.path.stem} row {number}",
                                 row=number, **meta)
     except csv.Error as exc:
+        if "field limit" in str(exc):
+            raise FormatError(f"a field near line {reader.line_num} is over the {options.max_csv_field_chars} "
+                              "character limit") from exc
         raise FormatError(f"malformed CSV near row {reader.line_num}: {exc}") from exc
     if not options.csv_rows:
         if not whole:

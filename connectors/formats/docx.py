@@ -6,6 +6,7 @@ import io
 from collections.abc import Iterator
 
 from connectors.formats.base import FileInfo, FormatError
+from connectors.formats.zipguard import check_zip
 from rag.core.types import Document, Skipped
 
 SUFFIXES = (".docx",)
@@ -17,6 +18,7 @@ def read(info: FileInfo, data: bytes) -> Iterator[Document | Skipped]:
 
     if not data.startswith(b"PK"):
         raise FormatError("not a .docx file (not a zip archive)")
+    check_zip(data, info.options, ".docx")  # before python-docx parses any XML
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - zip, XML and package errors all mean "corrupt file"

@@ -32,10 +32,7 @@ def read(info: FileInfo, data: bytes) -> Iterator[Document | Skipped]:
 
 
 def _json_records(info: FileInfo, text: str) -> list[Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"invalid JSON: {exc}") from exc
+    value = parse_json(text, info.options.max_json_depth)
     path = info.options.json_records_path
     if path:
         value = get_path(value, path)
@@ -50,9 +47,37 @@ def _jsonl_records(info: FileInfo, text: str) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, Skipped(f"{info.source}#record={number}", f"invalid JSON on line {number}: {exc.msg}")
+            yield number, parse_json(line, info.options.max_json_depth)
+        except FormatError as exc:
+            yield number, Skipped(f"{info.source}#record={number}", f"line {number}: {exc}")
+
+
+def parse_json(text: str, max_depth: int) -> Any:
+    """``json.loads`` that refuses nesting deeper than ``max_depth`` (later steps recurse over the value)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"invalid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise FormatError(f"JSON nested deeper than the {max_depth}-level limit") from exc
+    depth = nesting_depth(value)
+    if depth > max_depth:
+        raise FormatError(f"JSON nested {depth} levels deep, over the {max_depth}-level limit")
+    return value
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value`` (a scalar is 0), without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def _records(info: FileInfo, records: Iterator[tuple[int, Any]]) -> Iterator[Document | Skipped]:

@@ -13,6 +13,7 @@ import io
 import logging
 from collections.abc import Iterator
 
+from connectors.budget import TimeBudget, TimeBudgetExceeded
 from connectors.formats.base import FileInfo, FormatError
 from rag.core.types import Document, Skipped
 
@@ -34,15 +35,23 @@ def read(info: FileInfo, data: bytes) -> Iterator[Document | Skipped]:
             raise FormatError("encrypted PDF (needs a password)")
         pages = reader.pages
         count = len(pages)
+        if count > info.options.max_pdf_pages:
+            raise FormatError(f"{count} pages, over the {info.options.max_pdf_pages}-page limit")
         title = _title(reader) or info.path.stem
     except FormatError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
         raise FormatError(f"corrupt PDF: {exc}") from exc
-    yielded = 0
+    yielded = timed_out = 0
     for number in range(1, count + 1):
+        page_budget = TimeBudget(info.options.pdf_page_seconds, f"page {number}")
         try:
-            text = (pages[number - 1].extract_text() or "").strip()
+            with page_budget.running():
+                text = (pages[number - 1].extract_text() or "").strip()
+        except TimeBudgetExceeded as exc:
+            timed_out += 1
+            yield Skipped(f"{info.source}#page={number}", f"{exc}; its text was not read")
+            continue
         except Exception as exc:  # noqa: BLE001 - one unreadable page must not lose the others
             yield Skipped(f"{info.source}#page={number}", f"cannot extract text from page {number}: {exc}")
             continue
@@ -50,6 +59,9 @@ def read(info: FileInfo, data: bytes) -> Iterator[Document | Skipped]:
             continue  # blank or scanned page: nothing to index, nothing to report per page
         yielded += 1
         yield info.document(text, "pdf", suffix=f"#page={number}", title=title, page=number)
+    if not yielded and timed_out:
+        raise FormatError(f"no text read: {timed_out} of {count} pages took longer than "
+                          f"{info.options.pdf_page_seconds:g}s each")
     if not yielded:
         raise FormatError("no extractable text (scanned or image-only PDF?)")
 

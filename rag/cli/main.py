@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from rag.core.errors import RagloomError
+from rag.core.secrets import redact
 
 # Modules that add sub-commands, in the order --help lists them.
 COMMAND_MODULES = (
@@ -70,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except RagloomError as exc:
-        print(f"ragloom: error: {exc}", file=sys.stderr)
+        print(f"ragloom: error: {redact(str(exc))}", file=sys.stderr)  # no secret from the environment
         return 2
     except BrokenPipeError:
         return _closed_pipe()

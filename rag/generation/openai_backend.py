@@ -13,7 +13,6 @@ names another) at request time; it never appears in a repr, a log line or an err
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import math
@@ -27,12 +26,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from rag.core.errors import ConfigError, RagloomError
+from rag.core.retry import RETRY_STATUS, RetryPolicy
 from rag.core.sampling import SamplingParams
+from rag.core.secrets import redact, register_secret
 from rag.core.types import Generation, Message
 from rag.generation._common import StopScanner, Timer, check_messages
 
 log = logging.getLogger(__name__)
-_RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _RETRY_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadTimeout, httpx.RemoteProtocolError)
 
 
@@ -81,6 +81,7 @@ class OpenAIGenerator:
         self.max_retries = max_retries
         self.backoff_seconds = backoff_seconds
         self.max_backoff_seconds = max_backoff_seconds
+        self.retry = RetryPolicy(max_retries=max_retries, backoff=backoff_seconds, max_wait=max_backoff_seconds)
         self.extra_sampling = extra_sampling
         self._tokenizer_source = tokenizer if tokenizer is not None else _local_model_or_none(model)
         self._context_window = context_window
@@ -167,7 +168,7 @@ class OpenAIGenerator:
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.api_key_env)
+        key = register_secret(os.environ.get(self.api_key_env))  # masked in every message and log line
         if key:
             headers["Authorization"] = f"Bearer {key}"
         return headers
@@ -210,7 +211,7 @@ class OpenAIGenerator:
                     raise self._failure(f"cannot reach {url}: {type(error).__name__}") from None
                 self._sleep(attempt, None)
                 continue
-            if response.status_code in _RETRY_STATUS and attempt < self.max_retries:
+            if response.status_code in RETRY_STATUS and self.retry.should_retry(attempt, response.status_code):
                 self._sleep(attempt, response.headers.get("Retry-After"))
                 continue
             self._raise_for_status(response)
@@ -221,10 +222,7 @@ class OpenAIGenerator:
         return _StreamContext(self, body)
 
     def _sleep(self, attempt: int, retry_after: str | None) -> None:
-        delay = min(self.backoff_seconds * 2**attempt, self.max_backoff_seconds)
-        honoured = _retry_after_seconds(retry_after)
-        if honoured is not None:
-            delay = min(max(delay, honoured), self.max_backoff_seconds)
+        delay = self.retry.delay(attempt, retry_after)  # the shared policy: Retry-After wins, capped
         log.info("retrying %s in %.2f s (attempt %d of %d)", self.base_url, delay, attempt + 1, self.max_retries)
         time.sleep(delay)
 
@@ -238,8 +236,8 @@ class OpenAIGenerator:
         raise self._failure(f"{response.request.url} answered HTTP {response.status_code}: {detail}")
 
     def _failure(self, message: str) -> ServerError:
-        key = os.environ.get(self.api_key_env)
-        return ServerError(message.replace(key, "***") if key else message)
+        register_secret(os.environ.get(self.api_key_env))
+        return ServerError(redact(message))
 
     def _token_counter(self) -> Any:
         if self._tokenizer_source is None:
@@ -268,7 +266,7 @@ class _StreamContext:
                     raise owner._failure(f"cannot reach {url}: {type(error).__name__}") from None
                 owner._sleep(attempt, None)
                 continue
-            if response.status_code in _RETRY_STATUS and attempt < owner.max_retries:
+            if response.status_code in RETRY_STATUS and owner.retry.should_retry(attempt, response.status_code):
                 retry_after = response.headers.get("Retry-After")
                 context.__exit__(None, None, None)
                 owner._sleep(attempt, retry_after)
@@ -305,20 +303,6 @@ def _sse_events(response: httpx.Response) -> Iterator[dict[str, Any]]:
             yield json.loads(payload)
         except json.JSONDecodeError as error:
             raise ServerError(f"the server sent a malformed stream event: {payload[:100]!r}") from error
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)
 
 
 def _finish(reason: str, stopped_here: bool) -> str:
