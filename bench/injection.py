@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import unicodedata
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,7 @@ def main() -> None:
     generator = create_generator("llamacpp", model, n_threads=args.threads)
     load_before = os.getloadavg()
     configs: dict[str, Any] = {}
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     with tempfile.TemporaryDirectory(prefix="ragloom-injection-") as tmp:
         rag = RAG(Path(tmp) / "index", settings=settings)
         rag.ingest(case_documents(cases))
@@ -192,12 +194,13 @@ def main() -> None:
                 print(f"focus={focus} {case['id']:<11} {flag:<8} {record['answer'][:70]!r}", file=sys.stderr,
                       flush=True)
             configs[f"focus_{focus}"] = {"focus_tokens": focus, "summary": summarise(records), "records": records}
+            # Written after every setting, so a long run that is stopped keeps what it measured.
+            data = {"label": args.label, "model": model, "answer_k": settings.answer_k, "sampling": "greedy",
+                    "max_new_tokens": args.max_new_tokens, "cases": len(cases), "retrieval": retrieval,
+                    "load_average": {"before": load_before, "after": os.getloadavg()}, "configs": configs}
+            path = write_results(f"injection-{args.label}", data, stamp=stamp)
         rag.close()
 
-    data = {"label": args.label, "model": model, "answer_k": settings.answer_k, "sampling": "greedy",
-            "max_new_tokens": args.max_new_tokens, "cases": len(cases), "retrieval": retrieval,
-            "load_average": {"before": load_before, "after": os.getloadavg()}, "configs": configs}
-    path = write_results(f"injection-{args.label}", data)
     rows = []
     for name, config in configs.items():
         summary = config["summary"]
