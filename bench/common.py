@@ -44,10 +44,13 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
-def write_results(name: str, data: dict[str, Any], latest: str | None = None) -> Path:
-    """``bench/results/<name>-<time>.json`` and ``latest`` (default ``<name>-latest.json``)."""
+def write_results(name: str, data: dict[str, Any], latest: str | None = None, stamp: str | None = None) -> Path:
+    """``bench/results/<name>-<time>.json`` and ``latest`` (default ``<name>-latest.json``).
+
+    Passing the same ``stamp`` again rewrites the same file (a run that saves as it goes).
+    """
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = stamp or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     payload = {"benchmark": name, "measured_at": stamp, "machine": machine(), "git": _git_head(), **data}
     text = json.dumps(payload, indent=2) + "\n"
     path = RESULTS / f"{name}-{stamp}.json"

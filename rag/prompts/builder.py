@@ -22,7 +22,7 @@ from rag.core.errors import RagloomError
 from rag.core.protocols import Generator
 from rag.core.types import Message, ScoredChunk
 from rag.prompts.examples import Example
-from rag.prompts.framing import format_source, format_sources, neutralise
+from rag.prompts.framing import DATA_REMINDER, format_source, format_sources, neutralise
 from rag.prompts.tasks import TaskSpec
 
 
@@ -43,8 +43,13 @@ class Prompt:
 
 
 def user_turn(spec: TaskSpec, request: str, source_blocks: Sequence[str]) -> str:
-    """The user message: delimited sources, then the request (the request is the user's, so not neutralised)."""
-    return f"Sources:\n{format_sources(source_blocks)}\n\n{spec.request_label}: {request.strip()}"
+    """The user message: delimited sources, a reminder that they are data, then the request.
+
+    The request is the user's own, so it is not neutralised. Retrieved text only ever goes here,
+    never into the system message.
+    """
+    reminder = f"\n{DATA_REMINDER}" if source_blocks else ""
+    return f"Sources:\n{format_sources(source_blocks)}{reminder}\n\n{spec.request_label}: {request.strip()}"
 
 
 def _example_blocks(example: Example) -> list[str]:
