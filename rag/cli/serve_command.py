@@ -31,10 +31,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
+    try:
+        import uvicorn
 
-    from rag.service.app import create_app
-    from rag.service.context import Service, ServiceConfig
+        from rag.service.app import create_app
+        from rag.service.context import Service, ServiceConfig
+    except ImportError as exc:
+        raise RagloomError(f"ragloom serve needs the server extra ({exc.name} is missing): "
+                           "pip install 'ragloom[server]'") from None
 
     if args.queue < 0 or args.rate_limit < 0 or args.max_upload_mb <= 0 or not 0 <= args.port <= 65535:
         raise RagloomError("--queue and --rate-limit must be >= 0, --max-upload-mb > 0, --port 0-65535")

@@ -104,7 +104,7 @@ def create_app(service: Service) -> FastAPI:
         if not service.ready.is_set():
             return JSONResponse({"status": "starting", "collections": []}, status_code=503,
                                 headers={"Retry-After": "1"})
-        return {"status": "ready", "collections": list(service.collections)}
+        return {"status": "ready", "collections": list(service.collections), "answers_in_queue": service.slots.admitted}
 
     app.add_middleware(UploadLimit, max_bytes=service.max_upload_bytes)
     return app

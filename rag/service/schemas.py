@@ -246,3 +246,4 @@ class JobInfo(BaseModel):
 class Health(BaseModel):
     status: str
     collections: list[str] = []
+    answers_in_queue: int | None = Field(None, description="answers generating or waiting for the model")
