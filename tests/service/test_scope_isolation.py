@@ -156,7 +156,8 @@ def test_scoped_ingest_is_stamped_and_job_reports_are_private(keyed) -> None:
     assert report["status"] == "done" and report["counts"]["added"] == 1
     assert [i["name"] for i in report["items"] if i["errors"]] == ["broken.pdf"]
     assert "/" not in report["items"][1]["errors"][0]["source"]  # no server path in the report
-    hits = call(base, keys["legal"], "POST", "/v1/search", json={"collection": "teams", "query": "legal memo archiving"})
+    hits = call(base, keys["legal"], "POST", "/v1/search",
+                json={"collection": "teams", "query": "legal memo archiving"})
     memo = hits.json()["data"][0]
     assert memo["metadata"]["team"] == "legal" and memo["document_id"].startswith("upload:")
     assert call(base, keys["admin"], "GET", f"/v1/jobs/{job_id}").status_code == 404  # another key's job
