@@ -19,7 +19,6 @@ from rag import Answer, SamplingParams, ScoredChunk
 from rag.service.collections import Collection
 from rag.service.errors import ApiError
 from rag.service.generation_slots import GenerationSlots, QueueFull
-from rag.service.scope import IMPOSSIBLE, Scope
 
 _TURN_POLL_SECONDS = 0.25
 
@@ -44,10 +43,6 @@ def sampling_from(body: Any) -> SamplingParams:
             raise ApiError(400, "stop takes up to 4 non-empty strings", code="invalid_value", param="stop")
         changes["stop"] = tuple(stops)
     return SamplingParams(**changes)
-
-
-def scoped_filter(scope: Scope, requested: dict[str, Any] | None) -> Any:
-    return scope.search_filter(requested)
 
 
 def source_dict(number: int | None, hit: ScoredChunk) -> dict[str, Any]:
@@ -139,11 +134,11 @@ async def answer_once(request: Request, slots: GenerationSlots, run: Callable[[]
         turn.release()
 
 
-_END = object()
+END = object()  # what the stream helpers return when the answer's items are exhausted
 
 
 def _next(items: Iterator[Any]) -> Any:
-    return next(items, _END)
+    return next(items, END)
 
 
 async def start_stream(request: Request, slots: GenerationSlots,
@@ -168,7 +163,7 @@ async def _rest(items: Iterator[str | Answer], turn: Turn) -> AsyncIterator[str 
     try:
         while True:
             item = await anyio.to_thread.run_sync(_next, items)
-            if item is _END:
+            if item is END:
                 return
             yield item
     finally:
@@ -177,6 +172,3 @@ async def _rest(items: Iterator[str | Answer], turn: Turn) -> AsyncIterator[str 
             if close is not None:
                 await anyio.to_thread.run_sync(close)  # stops decoding at once
             turn.release()
-
-
-__all__ = ["IMPOSSIBLE", "Turn", "answer_once", "grounding", "sampling_from", "start_stream"]

@@ -38,6 +38,7 @@ class JobRunner:
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._cancelled: set[str] = set()
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def start(self) -> None:
         for job_id in self.store.active_ids():  # interrupted by a stop or a crash: resume
@@ -48,6 +49,7 @@ class JobRunner:
 
     def stop(self, timeout: float = 30.0) -> None:
         """Finish the current item, then stop; an unfinished job stays queued and resumes at the next start."""
+        self._stop.set()
         self._queue.put(None)
         if self._thread is not None:
             self._thread.join(timeout)
@@ -70,7 +72,7 @@ class JobRunner:
     def _loop(self) -> None:
         while True:
             job_id = self._queue.get()
-            if job_id is None:
+            if job_id is None or self._stop.is_set():
                 return
             job = self.store.get(job_id)
             if job is None or job.status not in ("queued", "running"):
@@ -97,13 +99,10 @@ class JobRunner:
             for name in COUNT_FIELDS:
                 counts[name] += getattr(report, name)
             self.store.finish_item(job.id, item.seq, errors, counts)
-            if self._stopping():
+            if self._stop.is_set():
                 return  # stays "running" on disk: resumed at the next start
         self.store.set_status(job.id, "done")
         self._cleanup(job.id)
-
-    def _stopping(self) -> bool:
-        return not self._queue.empty() and self._queue.queue[0] is None
 
     def _run_item(self, job: Job, item: JobItem, scope: Scope) -> tuple[list[dict[str, str]], IngestReport]:
         options = replace(self.connector_options, **_safe_options(job.options))

@@ -106,7 +106,7 @@ def _completion(answer: Answer, collection: Any, completion_id: str, created: in
 
 
 async def _prepend(first: Any, rest: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    if first is not answering._END:
+    if first is not answering.END:
         yield first
     async for item in rest:
         yield item
