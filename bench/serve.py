@@ -2,7 +2,7 @@
 concurrent streamed answers through the bounded generation queue, and an ingest job while clients search.
 
     flock /tmp/ragloom-bench.lock python bench/serve.py            # the measured run (about 6 minutes)
-    python bench/serve.py --seconds 5 --docs 300 --skip-chat        # a smoke run
+    python bench/serve.py --seconds 5 --docs 40 --phases search,ingest   # a smoke run
 
 1. search: 16 client threads (one keep-alive ``httpx.Client`` each) call ``POST /v1/search`` (k=5, hybrid, the
    default) for ``--seconds`` against a 10k-chunk SciFact index, cycling through the SciFact test claims; then
@@ -295,7 +295,7 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=64, help="answer length in the chat phase (default 64)")
     parser.add_argument("--index-cache", type=Path, default=Path(tempfile.gettempdir()) / "ragloom-bench-serve-index",
                         help="where the 10k-chunk index is built once and reused")
-    parser.add_argument("--skip-chat", action="store_true")
+    parser.add_argument("--phases", default="search,chat,ingest", help="which phases (default all three)")
     args = parser.parse_args()
     load_before = os.getloadavg()
     chunks = build_index(args.index_cache, args.chunks)
@@ -303,24 +303,29 @@ def main() -> None:
     results: dict[str, Any] = {"index_chunks": chunks}
     with tempfile.TemporaryDirectory(prefix="ragloom-serve-bench-") as tmp:
         work = Path(tmp)
-        results["search"] = search_phase(args.index_cache, args, work)
-        if not args.skip_chat:
+        phases = {p.strip() for p in args.phases.split(",")}
+        if "search" in phases:
+            results["search"] = search_phase(args.index_cache, args, work)
+        if "chat" in phases:
             results["chat"] = chat_phase(args.index_cache, args, work)
-        results["ingest"] = ingest_phase(args, work)
+        if "ingest" in phases:
+            results["ingest"] = ingest_phase(args, work)
     results["load_average"] = {"before": load_before, "after": os.getloadavg()}
     path = write_results("serve", results)
-    search, overhead = results["search"]["median"], results["search"]["overhead"]
-    print_table(["search (16 clients)", "req/s", "p50 ms", "p99 ms", "errors"],
-                [[name, search[name]["requests_per_second"], search[name]["p50_ms"], search[name]["p99_ms"],
-                  search[name]["errors"]] for name in ("http", "library")])
-    print(f"HTTP overhead: p50 x{overhead['p50_latency_ratio']}, throughput /{overhead['throughput_ratio']}")
+    if "search" in results:
+        search, overhead = results["search"]["median"], results["search"]["overhead"]
+        print_table(["search (16 clients)", "req/s", "p50 ms", "p99 ms", "errors"],
+                    [[name, search[name]["requests_per_second"], search[name]["p50_ms"], search[name]["p99_ms"],
+                      search[name]["errors"]] for name in ("http", "library")])
+        print(f"HTTP overhead: p50 x{overhead['p50_latency_ratio']}, throughput /{overhead['throughput_ratio']}")
     if "chat" in results:
         chat = results["chat"]
         print(f"chat ({chat['clients']} streams): {chat['completed']} completed, {chat['busy_503_with_retry_after']} "
               f"503+Retry-After, {chat['other']} other; TTFB p50 {chat['ttfb_p50_s']} s")
-    ingest = results["ingest"]
-    print(f"ingest job during search: {ingest['update_job']}; searches {ingest['search']['requests']}, errors "
-          f"{ingest['search']['errors']}, mixed-version documents {ingest['consistency']['mixed_versions']}")
+    if "ingest" in results:
+        ingest = results["ingest"]
+        print(f"ingest job during search: {ingest['update_job']}; searches {ingest['search']['requests']}, errors "
+              f"{ingest['search']['errors']}, mixed-version documents {ingest['consistency']['mixed_versions']}")
     print(f"results: {path}  (load average {os.getloadavg()[0]:.1f})")
 
 
