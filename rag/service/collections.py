@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rag import RAG, RagloomError, Settings
+from rag.service.prepared_embeddings import PreparingEmbedder
 from rag.service.rwlock import ReadWriteLock
 
 MODEL_PREFIX = "ragloom/"
@@ -106,6 +107,7 @@ def open_collections(specs: Sequence[str], settings: Settings) -> dict[str, Coll
         lock = ReadWriteLock()
         rag = ServedRAG(os.fspath(folder), settings=settings, generator=generator)  # type: ignore[arg-type]
         rag.lock = lock
+        rag.embedder = PreparingEmbedder(rag.embedder)  # type: ignore[assignment]
         if generator is None:  # the first collection builds it (from the settings) for all of them
             generator = SharedGenerator(rag)
         collections[name] = Collection(name, folder.resolve(), rag, lock)

@@ -21,6 +21,7 @@ from typing import Any
 from rag import ConnectorOptions, Document, IngestReport, RagloomError, Skipped, load_sources
 from rag.service.collections import Collection
 from rag.service.job_store import COUNT_FIELDS, Job, JobItem, JobStore
+from rag.service.prepared_embeddings import PreparingEmbedder
 from rag.service.scope import Scope
 
 log = logging.getLogger("ragloom.service")
@@ -39,6 +40,8 @@ class JobRunner:
         self._cancelled: set[str] = set()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._chunking_settings: dict[str, Any] | None = None
+        self.scratch = state_folder / "scratch"
 
     def start(self) -> None:
         for job_id in self.store.active_ids():  # interrupted by a stop or a crash: resume
@@ -125,14 +128,31 @@ class JobRunner:
             return [*errors, {"source": item.display, "reason": str(exc)}], IngestReport()
         if not documents:
             return errors, IngestReport()
-        with self.collection.lock.write():
-            refused = self._foreign(documents, scope)
-            if refused:
-                return [*errors, {"source": item.display, "reason": refused}], IngestReport(failed=len(documents))
-            report = self.collection.rag.ingest(documents)
+        rag = self.collection.rag
+        try:
+            if isinstance(rag.embedder, PreparingEmbedder):  # chunk and embed now, outside the lock
+                rag.embedder.prepare(documents, rag.settings, self._chunking(), self.scratch)
+            with self.collection.lock.write():
+                refused = self._foreign(documents, scope)
+                if refused:
+                    return [*errors, {"source": item.display, "reason": refused}], IngestReport(failed=len(documents))
+                report = rag.ingest(documents)
+        finally:
+            if isinstance(rag.embedder, PreparingEmbedder):
+                rag.embedder.forget()
         errors += [{"source": self._shown(e.get("source", ""), item, job), "reason": e.get("reason", "")}
                    for e in report.errors]
         return errors, report
+
+    def _chunking(self) -> dict[str, Any]:
+        """The index's chunking (fixed when it was created), or the settings' for an index not made yet."""
+        if self._chunking_settings is None:
+            with self.collection.lock.read():
+                info = self.collection.rag.info()
+            if "chunking" not in info:
+                return {}
+            self._chunking_settings = dict(info["chunking"])
+        return self._chunking_settings
 
     def _stamped(self, document: Document, item: JobItem, job: Job, scope: Scope) -> Document:
         """Stable ids for uploads, and the scope's equality values in the metadata."""

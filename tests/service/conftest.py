@@ -24,7 +24,7 @@ TEAM_DOCUMENTS = {
     "sales/discounts.md": ("sales", "Sales staff may grant discounts of up to 15 percent on annual plans; larger "
                                     "discounts need the approval of the Nordic sales director, Ingrid Paulsen."),
 }
-SALES_SECRETS = ("4.2 million", "Bluebird", "Ingrid", "Paulsen", "nordic-target", "discounts.md", "15 percent")
+SALES_SECRETS = ("4.2 million", "Bluebird", "Ingrid", "Paulsen", "nordic-target", "discounts.md", "annual plans")
 
 
 def build_team_index(folder: Path) -> Path:
@@ -45,7 +45,8 @@ def team_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def small_model_settings() -> Any:
     from rag import load_settings
 
-    return load_settings(environ={}).with_(model=SMALL_MODEL, context_window=2048, threads=2)
+    # One thread: llama.cpp's threads spin-wait, so two of them crawl when other jobs share the cores.
+    return load_settings(environ={}).with_(model=SMALL_MODEL, context_window=2048, threads=1)
 
 
 def need_small_model() -> None:
