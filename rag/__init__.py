@@ -54,6 +54,9 @@ _EXPORTS = {
     "create_generator": "rag.generation",
     "generator_from_settings": "rag.generation.from_settings",
     "supported_suffixes": "connectors.formats",
+    "ConnectorOptions": "connectors",
+    "load_sources": "connectors",
+    "parse_cli_filters": "indexes.filters",
 }
 __all__ = [
     "RAG", "AskOptions", "IngestReport", "SyncMode", "Chunk", "Document", "ScoredChunk", "Skipped", "Message",
@@ -61,11 +64,14 @@ __all__ = [
     "RagloomError", "ConfigError", "ConnectorError", "FilterError", "IndexCorruptError", "IndexMismatchError",
     "BackendMissingError", "UnsupportedCapabilityError", "Settings", "load_settings", "cache_dir",
     "DEFAULT_EMBEDDER", "TASKS", "Example", "bundled_examples", "ANSWER_STYLES", "source_title", "DEFAULT_MODEL",
-    "BUNDLED_MODELS", "create_generator", "generator_from_settings", "supported_suffixes"
+    "BUNDLED_MODELS", "create_generator", "generator_from_settings", "supported_suffixes",
+    "ConnectorOptions", "load_sources", "parse_cli_filters",
 ]
 
 if TYPE_CHECKING:
+    from connectors import ConnectorOptions, load_sources
     from connectors.formats import supported_suffixes
+    from indexes.filters import parse_cli_filters
     from rag.api import RAG
     from rag.config import DEFAULT_EMBEDDER, Settings, cache_dir, load_settings
     from rag.core.answer import Answer, Citation, strip_citations

@@ -25,6 +25,8 @@ COMMAND_MODULES = (
     "rag.cli.eval_command",
     "rag.cli.eval_qa_command",
     "rag.cli.ui_command",
+    "rag.cli.serve_command",
+    "rag.cli.keys_command",
 )
 
 DESCRIPTION = """\
