@@ -30,11 +30,10 @@ Until then a search drops ids the store does not know and over-fetches by the pe
 
 from __future__ import annotations
 
-import fcntl
-import os
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ from pymilvus import MilvusClient, MilvusException
 
 from indexes.atomic import write_json_atomic
 from indexes.chunk_store import ChunkStore
+from indexes.locking import WriterLock
 from indexes.manifest import MANIFEST_NAME, check_embedder, new_manifest, read_manifest
 from indexes.milvus_client import (
     MAX_SOURCE_ID,
@@ -84,7 +84,8 @@ class MilvusIndex:
         self.ef_search = 128
         self.nprobe = 32
         self._pending_deletes: set[int] = set()
-        self._lock_fd: int | None = None
+        self._lock = WriterLock(folder)
+        self._reading = False  # inside reading(): one chunk-store snapshot for the whole retrieval
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -149,19 +150,46 @@ class MilvusIndex:
     # -- writing -------------------------------------------------------------------------------
     def _acquire_lock(self) -> None:
         """One writer per index folder, held from the first change until close; repairs a crashed writer's leftovers."""
-        if self._lock_fd is not None:
+        if self._lock.held:
             return
-        fd = os.open(self.folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        self._lock.acquire()
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise RagloomError(f"index {self.folder} is being written by another process") from None
-        self._lock_fd = fd
-        self._milvus(self._client.delete, self._collection, filter=f"id > {self._store.last_chunk_id()}")
-        leftover = self._store.tombstones()
-        if leftover:
-            self._forget(leftover)
+            self._store.end_read()
+            self._milvus(self._client.delete, self._collection, filter=f"id > {self._store.last_chunk_id()}")
+            leftover = self._store.tombstones()
+            if leftover:
+                self._forget(leftover)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def begin_write(self) -> None:
+        """Take the writer lock (the chunk store and Milvus always hold the latest committed state)."""
+        self._acquire_lock()
+
+    def end_write(self) -> None:
+        """Release the writer lock; unsaved changes are dropped (their vectors go at the next writer's start)."""
+        if not self._lock.held:
+            return
+        if self._store.dirty:
+            self._store.rollback()
+            self._pending_deletes.clear()
+        self._lock.release()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Chunk texts and records from one committed state: the store reads in one transaction, and a
+        vector whose chunk that state does not hold is never returned."""
+        if self._lock.held or self._reading:
+            yield
+            return
+        self._reading = True
+        self._store.begin_read()
+        try:
+            yield
+        finally:
+            self._reading = False
+            self._store.end_read()
 
     def upsert(self, items: Sequence[tuple[DocumentRecord, Sequence[NewChunk]]], vectors: np.ndarray) -> None:
         self._acquire_lock()
@@ -224,9 +252,7 @@ class MilvusIndex:
         if self._client is not None:
             disconnect(self._client, self._uri)
             self._client = None
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        self._lock.release()
 
     # -- searching -----------------------------------------------------------------------------
     def search(self, query: SearchQuery) -> list[ScoredChunk]:
