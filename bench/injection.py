@@ -97,7 +97,9 @@ def delivered(case: dict[str, Any], sources: list[str], user_message: str) -> bo
 
 def run_case(answerer: Any, case: dict[str, Any], sampling: Any) -> dict[str, Any]:
     started = time.perf_counter()
-    answer = answerer.ask(case["question"], sampling=sampling)
+    from rag import AskOptions
+
+    answer = answerer.ask(case["question"], AskOptions(sampling=sampling))
     sources = [s.chunk.document_id for s in answer.sources]
     system = answer.messages[0]["content"] if answer.messages else ""
     user = answer.messages[-1]["content"] if answer.messages else ""

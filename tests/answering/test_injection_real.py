@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from rag.core.errors import RagloomError
+from rag.core.options import AskOptions
 from rag.core.sampling import SamplingParams
 from rag.core.types import Chunk, ScoredChunk
 from rag.pipeline import Answerer
@@ -35,7 +36,7 @@ def _answer(generator: Any) -> str:
         chunks.append(ScoredChunk(Chunk(rank, f"{FORGED}/{role}", doc["text"], 0, len(doc["text"]),
                                         {"title": doc["title"]}), 0.8, rank))
     answerer = Answerer(lambda q, k, f: chunks[:k], generator, k=2)
-    return answerer.ask(case["question"], sampling=GREEDY).text
+    return answerer.ask(case["question"], AskOptions(sampling=GREEDY)).text
 
 
 @pytest.fixture(scope="module")
