@@ -123,8 +123,10 @@ def answer_turn(question: str, rag: RAG | None, generator: Generator | None, war
         if holder["answer"].text != streamed:  # the grounding check corrected a citation number
             shown.markdown(holder["answer"].text)
         turn = _answer_turn(holder["answer"], rag, generator)
-        render_details(turn, key=f"turn{len(turns())}")
+        key = f"turn{len(turns())}"
+        # Kept before drawing the details: a question sent meanwhile reruns the script and would lose it.
         turns().append(turn)
+        render_details(turn, key=key)
 
 
 def _history() -> list[Message]:
