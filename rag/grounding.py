@@ -37,7 +37,8 @@ _EXACT = re.compile(r"(?<![\w.-])(?:\d+(?:[.,]\d+)*%?|[\w-]+\.[a-z]{2,8}|--?[a-z
                     r"|(?:two|three|four|five|six|seven|eight|nine|ten|twice)\b)(?![\w-])", re.IGNORECASE)
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=\S)")
 _ABBREVIATIONS = frozenset(("e.g.", "i.e.", "etc.", "vs.", "mr.", "dr.", "no.", "fig.", "approx."))
-_MIN_WORDS = 3  # shorter fragments ("Yes.", a heading) are not claims
+_MIN_WORDS = 3
+_CITATION = re.compile(r"\[\d{1,3}(?:\s*,\s*\d{1,3})*\]")  # shorter fragments ("Yes.", a heading) are not claims
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,9 @@ class _Piece:
     lead: bool  # ends with ":" and introduces a list
 
 
-def split_claims(text: str) -> list[tuple[str, tuple[int, ...]]]:
-    """The answer's claims with their citation numbers, inherited where the model cited once for several."""
+def split_claims(text: str) -> list[tuple[str, tuple[int, ...], str]]:
+    """The answer's claims (text without markers, citation numbers, the piece as written), citations
+    inherited where the model cited once for several."""
     pieces: list[_Piece] = []
     paragraph = 0
     for block in re.split(r"\n\s*\n", text.strip()):
@@ -62,7 +64,7 @@ def split_claims(text: str) -> list[tuple[str, tuple[int, ...]]]:
                 pieces.append(_Piece(part, tuple(cited_numbers(part)), paragraph,
                                      strip_citations(part).rstrip().endswith(":")))
         paragraph += 1  # a paragraph is a block between blank lines: a list shares one with its lead-in
-    claims: list[tuple[str, tuple[int, ...]]] = []
+    claims: list[tuple[str, tuple[int, ...], str]] = []
     for i, piece in enumerate(pieces):
         cites = piece.citations
         if not cites:  # the next citation in the same paragraph, else the list's lead-in
@@ -72,7 +74,7 @@ def split_claims(text: str) -> list[tuple[str, tuple[int, ...]]]:
             cites = following or lead
         clean = _clean(piece.text)
         if len(clean.split()) >= _MIN_WORDS and not (piece.lead and len(clean.split()) < 6):
-            claims.append((clean, cites))
+            claims.append((clean, cites, piece.text))
     return claims
 
 
@@ -105,42 +107,71 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+([.,;:!?])", r"\1", strip_citations(text)).strip()
 
 
+@dataclass(frozen=True)
+class Grounding:
+    """The checked answer: its text (with corrected citations), its claims, and what was corrected."""
+
+    text: str
+    claims: tuple[Claim, ...]
+    notes: tuple[str, ...] = ()
+
+
 class GroundingChecker:
-    """Checks an answer's claims against its sources with the index's own embedder."""
+    """Checks an answer's claims against its sources with the index's own embedder.
+
+    A claim that its cited source does not support, but that another source in the prompt supports
+    (the words and facts are there), gets its citation corrected: a small model often writes the
+    right sentence under the wrong number, and a wrong number sends the reader to the wrong place.
+    The correction is listed in the notes.
+    """
 
     def __init__(self, embedder: Embedder, threshold: float = DEFAULT_THRESHOLD) -> None:
         self.embedder = embedder
         self.threshold = threshold
 
-    def __call__(self, text: str, sources: Sequence[ScoredChunk]) -> tuple[Claim, ...]:
+    def __call__(self, text: str, sources: Sequence[ScoredChunk]) -> Grounding:
         claims = split_claims(text)
         if not claims or not sources:
-            return tuple(Claim(c, cites, False, 0.0) for c, cites in claims)
+            return Grounding(text, tuple(Claim(c, cites, False, 0.0) for c, cites, _ in claims))
+        support = self._support_matrix([c for c, _, _ in claims], sources)  # claims x sources
+        result, notes = [], []
+        for row, (claim, cites, raw) in enumerate(claims):
+            cited = [n for n in cites if 1 <= n <= len(sources)]
+            pool = cited or list(range(1, len(sources) + 1))
+            score = max(support[row, n - 1] for n in pool)
+            best = int(np.argmax(support[row])) + 1
+            if cited and score < self.threshold <= support[row, best - 1] and _CITATION.search(raw):
+                fixed = _CITATION.sub(f"[{best}]", raw)
+                text = text.replace(raw, fixed, 1)
+                notes.append(f"citation {', '.join(f'[{n}]' for n in cited)} corrected to [{best}] for "
+                             f"{claim[:60]!r}: its words are in source {best}")
+                cites, score = (best,), support[row, best - 1]
+            result.append(Claim(claim, tuple(cites), bool(score >= self.threshold), round(float(score), 3)))
+        return Grounding(text, tuple(result), tuple(notes))
+
+    def _support_matrix(self, claims: list[str], sources: Sequence[ScoredChunk]) -> np.ndarray:
+        """Support of each claim by each source, in [0, 1] (see the module docstring)."""
         units = [[u.text for u in split_units(s.chunk.text)] or [s.chunk.text] for s in sources]
         flat = [u for group in units for u in group]
-        vectors = self.embedder.embed_documents([c for c, _ in claims] + flat)
-        claim_vectors, unit_vectors = vectors[: len(claims)], vectors[len(claims):]
+        vectors = self.embedder.embed_documents(claims + flat)
+        similarity = vectors[: len(claims)] @ vectors[len(claims):].T  # claims x units
         owner = np.repeat(np.arange(len(sources)), [len(g) for g in units])
-        similarity = claim_vectors @ unit_vectors.T  # claims x units
         lowered = [s.chunk.text.lower() for s in sources]
         source_words = [content_words(t) for t in lowered]
-        result = []
-        for row, (claim, cites) in enumerate(claims):
-            numbers = [n for n in cites if 1 <= n <= len(sources)] or list(range(1, len(sources) + 1))
+        support = np.zeros((len(claims), len(sources)))
+        for row, claim in enumerate(claims):
             words = content_words(claim)
             exact = {m.group().lower() for m in _EXACT.finditer(claim)}
-            best, facts_found = 0.0, not exact
-            for n in numbers:
-                i = n - 1
+            for i in range(len(sources)):
                 found = words & source_words[i]
                 stem_found = _stems(words - found) & _stems(source_words[i])
-                lexical = (len(found) + len(stem_found)) / max(1, len(words))
-                semantic = float(similarity[row, owner == i].max())
-                best = max(best, (min(lexical, 1.0) + max(semantic, 0.0)) / 2)
-                facts_found = facts_found or all(fact in lowered[i] for fact in exact)
-            support = round(best if facts_found else min(best, self.threshold / 2), 3)
-            result.append(Claim(claim, tuple(cites), support >= self.threshold, support))
-        return tuple(result)
+                lexical = min((len(found) + len(stem_found)) / max(1, len(words)), 1.0)
+                semantic = max(float(similarity[row, owner == i].max()), 0.0)
+                score = (lexical + semantic) / 2
+                if not all(fact in lowered[i] for fact in exact):  # a number or name the source lacks
+                    score = min(score, self.threshold / 2)
+                support[row, i] = score
+        return support
 
 
 def grounding_note(claims: Sequence[Claim]) -> str | None:

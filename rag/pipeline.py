@@ -22,7 +22,7 @@ from rag.core.options import AskOptions
 from rag.core.protocols import Generator
 from rag.core.sampling import SamplingParams
 from rag.core.types import Chunk, Document, Generation, Message, ScoredChunk
-from rag.grounding import grounding_note
+from rag.grounding import Grounding, grounding_note
 from rag.prompts.builder import Prompt, build_prompt
 from rag.prompts.examples import coerce_examples
 from rag.prompts.extract import ExtractError, parse_entities, retry_messages
@@ -32,7 +32,7 @@ from rag.source_selection import SourceBudget, cosine_of, pick_by_evidence
 
 SearchFn = Callable[[str, int, "Mapping[str, Any] | None"], list[ScoredChunk]]
 FocusFn = Callable[[str, Sequence[ScoredChunk]], list[ScoredChunk]]
-GroundingFn = Callable[[str, Sequence[ScoredChunk]], tuple[Claim, ...]]
+GroundingFn = Callable[[str, Sequence[ScoredChunk]], Grounding]
 FOCUSED_TASKS = ("qa",)  # short extractive answers; summaries and extraction need the whole text
 
 # Calibrated on all-MiniLM-L6-v2 cosine over the rag-mini-wikipedia passages: the best passage of
@@ -108,7 +108,8 @@ class Answerer:
         return final_answer(self._run(self._request(question, options, ()), stream=False))
 
     def stream(self, question: str, options: AskOptions | None = None) -> Iterator[str | Answer]:
-        """Like ``ask`` but yields text pieces as decoded, then the final ``Answer`` (text = joined pieces)."""
+        """Like ``ask`` but yields text pieces as decoded, then the final ``Answer`` (text = joined pieces, but
+        for citation numbers the grounding check corrected, which its notes list)."""
         return self._run(self._request(question, options, ()), stream=True)
 
     def chat(self, messages: Sequence[Message], options: AskOptions | None = None) -> Answer:
@@ -254,16 +255,18 @@ class Answerer:
 
     def _answer(self, req: _Request, query: str, prompt: Prompt, generation: Generation, text: str, data: Any,
                 notes: list[str], started: float, retrieve_seconds: float) -> Answer:
+        claims: tuple[Claim, ...] = ()
+        if self.grounding is not None and req.spec.grounded and req.spec.name != "extract" and prompt.sources:
+            checked = self.grounding(text, prompt.sources)
+            text, claims = checked.text, checked.claims
+            notes += checked.notes
+            if note := grounding_note(claims):
+                notes.append(note)
         citations, unknown = resolve_citations(text, prompt.sources)
         if unknown:
             notes.append(f"ignored citations of unknown sources: {', '.join(f'[{n}]' for n in unknown)}")
         if generation.finish_reason == "length":
             notes.append(f"the answer was cut at max_new_tokens={req.sampling.max_new_tokens}")
-        claims: tuple[Claim, ...] = ()
-        if self.grounding is not None and req.spec.grounded and req.spec.name != "extract" and prompt.sources:
-            claims = self.grounding(text, prompt.sources)
-            if note := grounding_note(claims):
-                notes.append(note)
         timings = Timings(
             retrieve_seconds=retrieve_seconds,
             first_token_seconds=generation.first_token_seconds,

@@ -40,6 +40,15 @@ if have_versions "llama-cpp-python==$LLAMA_CPP_VERSION" && "$PY" -c "import fast
     echo "llama-cpp-python $LLAMA_CPP_VERSION: present"
 else
     echo "llama-cpp-python $LLAMA_CPP_VERSION: building from source (a few minutes, once)"
+    if [ -z "${CMAKE_ARGS:-}" ] && grep -q amx_tile /proc/cpuinfo 2>/dev/null; then
+        # -march=native compiles AMX tile kernels, which some VMs trap (SIGILL on the first decode):
+        # build for the same vector extensions without AMX.
+        CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+        if grep -q avx512f /proc/cpuinfo; then
+            CMAKE_ARGS="$CMAKE_ARGS -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON"
+        fi
+        export CMAKE_ARGS
+    fi
     CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "${PIP[@]}" "llama-cpp-python[server]==$LLAMA_CPP_VERSION"
 fi
 

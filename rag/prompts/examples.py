@@ -55,10 +55,12 @@ SHORT_QA_EXAMPLES = (
 )
 
 BUNDLED: dict[str, tuple[Example, ...]] = {
-    # The default ``full`` style: the answer first in a complete sentence, a list for steps, every
-    # item named for "which things", yes/no with the deciding fact; one citation per sentence or item.
+    # The default ``full`` style: the answer first in a complete sentence that uses every source holding
+    # part of it, a list for steps, every item named for "which things", yes/no with the deciding fact.
     "qa": (
-        Example("How tall is the Eiffel Tower?", "The Eiffel Tower is 330 metres tall [1].", _EIFFEL[:1]),
+        Example("When and by whom was the Eiffel Tower built?",
+                "The Eiffel Tower was completed in 1889 [1] by the engineering company of Gustave Eiffel, "
+                "for the 1889 World's Fair [2].", _EIFFEL),
         Example("How do I get a library card?",
                 "You get a library card in three steps [2]:\n1. Fill in the form at the front desk [2].\n"
                 "2. Show an ID card with your address [2].\n3. Collect the card the next day [2].",

@@ -28,8 +28,8 @@ _EXAMPLE_USER = (
     "Last question: And when was it finished?"
 )
 _EXAMPLE_REPLY = "When was the Eiffel Tower finished?"
-_TURNS = 4
-_CHARS = 300
+_TURNS = 4  # the last two exchanges: enough for the names a follow-up refers to
+_CHARS = 240  # per turn: an answer's first sentence or two carries its subject
 
 _WORD = re.compile(r"[a-z0-9']+")
 # Words that point back into the conversation: a question holding one cannot stand alone.
@@ -38,9 +38,10 @@ _REFERRING = frozenset((
     "he", "him", "his", "she", "her", "hers", "there", "former", "latter", "above", "same", "such", "one",
     "ones", "else", "other", "another",
 ))
-# Openings that continue the previous question ("and ...", "what about ...").
-_CONTINUING = ("and ", "but ", "or ", "also ", "so ", "then ", "what about", "how about", "and what", "why not",
-               "same ", "what else", "anything else", "more ", "ok ", "okay ")
+# A leading conjunction alone does not make a question lean on the conversation: "and which file holds
+# the chunk texts?" stands alone once "and" is dropped. These openings, though, are elliptical by nature.
+_CONJUNCTIONS = ("and ", "but ", "or ", "also ", "so ", "then ", "ok ", "okay ", "well ")
+_ELLIPTICAL = ("what about", "how about", "why not", "what else", "anything else", "same ", "more ")
 _FUNCTION_WORDS = frozenset((
     "a", "an", "the", "is", "are", "was", "were", "do", "does", "did", "can", "could", "should", "would", "will",
     "i", "you", "we", "me", "my", "your", "what", "which", "who", "how", "why", "when", "where", "of", "in", "on",
@@ -53,12 +54,14 @@ def needs_rewrite(question: str, history: Sequence[Message]) -> bool:
     if not any(m["role"] == "user" for m in history):
         return False
     lowered = " ".join(question.lower().split())
+    while lowered.startswith(_CONJUNCTIONS):
+        lowered = lowered.split(" ", 1)[1] if " " in lowered else ""
     words = _WORD.findall(lowered)
     if not words:
-        return False
-    if lowered.startswith(_CONTINUING) or any(w in _REFERRING for w in words):
+        return True  # "and?"
+    if lowered.startswith(_ELLIPTICAL) or any(w in _REFERRING for w in words):
         return True
-    return len([w for w in words if w not in _FUNCTION_WORDS]) < 2  # "why?", "how many?", "and the default?"
+    return len([w for w in words if w not in _FUNCTION_WORDS]) < 3  # "why?", "how many?", "and the default?"
 
 
 def rewrite_messages(history: Sequence[Message], question: str) -> list[Message]:

@@ -36,7 +36,8 @@ _CITE = "Cite the sources you used with their numbers in square brackets, like [
 FULL_QA = TaskSpec(
     "qa",
     "You answer questions using only the numbered sources. Begin with the direct answer as one complete "
-    "sentence. If the question asks how to do something, for steps, or for several things, give them as a "
+    "sentence, using every source that holds part of the answer. If the question asks how to do "
+    "something, for steps, or for several things, give them as a "
     "short list with every item the sources name. End each sentence or list item with the number of the "
     "source that supports it, like [1] or [2]. Use the sources' own words for names, numbers, files and "
     "settings; add nothing the sources do not say, and no introduction or closing remark. For a yes/no "

@@ -44,7 +44,7 @@ def test_claims_inherit_the_citation_of_their_list_or_paragraph() -> None:
               "2. Commit the SQLite transaction.\n3. Delete the old vector file.\n\n"
               "The chunk texts live in chunks.sqlite. That file is SQLite [2].")
     claims = split_claims(answer)
-    assert [c for _, c in claims] == [(1,), (1,), (1,), (1,), (2,), (2,)]
+    assert [c for _, c, _ in claims] == [(1,), (1,), (1,), (1,), (2,), (2,)]
     assert claims[1][0] == "Write the vectors to a new file."
 
 
@@ -53,24 +53,35 @@ def test_supported_and_unsupported_sentences(embedder) -> None:
     sources = [_hit(1, ATOMIC, 0.6), _hit(2, FOLDER, 0.6), _hit(3, SAMPLING, 0.5)]
     claims = check("ragloom writes the vectors to a new file, commits the SQLite transaction and then deletes "
                    "the old vector file [1]. The chunk texts are stored in chunks.sqlite [2]. "
-                   "The default temperature is 1.3 [3]. Paris is the capital of France [1].", sources)
+                   "The default temperature is 1.3 [3]. Paris is the capital of France [1].", sources).claims
     assert [c.supported for c in claims] == [True, True, False, False]
     assert claims[0].citations == (1,) and 0 <= claims[3].support < claims[0].support <= 1
     assert "2 of 4 answer sentences are not supported" in (grounding_note(claims) or "")
     assert grounding_note(claims[:2]) is None
-    wrong_source = check("The chunk texts are stored in chunks.sqlite [1].", sources)  # cites the wrong source
-    assert not wrong_source[0].supported
+    no_source = check("The chunk texts are stored in chunks.sqlite [1].", sources[:1])  # the file is not in it
+    assert not no_source.claims[0].supported and no_source.text.endswith("[1].")
+
+
+def test_a_sentence_under_the_wrong_number_gets_the_right_one(embedder) -> None:
+    sources = [_hit(1, SAMPLING, 0.6), _hit(2, ATOMIC, 0.6)]
+    text = ("ragloom saves in three steps [2]:\n1. Write the vectors to a new vectors-NNNNNN.faiss file [1].\n"
+            "2. Delete the old vector file.")
+    checked = GroundingChecker(embedder)(text, sources)
+    assert "new vectors-NNNNNN.faiss file [2]." in checked.text and "[1]" not in checked.text
+    assert all(c.supported and c.citations == (2,) for c in checked.claims)
+    assert any("corrected to [2]" in note for note in checked.notes)
 
 
 def test_follow_ups_are_rewritten_only_when_they_lean_on_the_conversation() -> None:
     history = [{"role": "user", "content": "How does ragloom keep the index safe during a save?"},
                {"role": "assistant", "content": "It saves in three steps [1]."}]
-    for follow_up in ("And which file holds the chunk texts?", "What about its vectors?", "Why?",
-                      "How long does that take?", "what about deletes"):
+    for follow_up in ("What about its vectors?", "Why?", "And the default?", "How long does that take?",
+                      "what about deletes", "And where is it stored?"):
         assert needs_rewrite(follow_up, history), follow_up
-    for standalone in ("Which sampling settings can I change?", "What is the default chunk size in ragloom?"):
+    for standalone in ("Which sampling settings can I change?", "What is the default chunk size in ragloom?",
+                       "And which file holds the chunk texts?"):  # a leading "and" alone leans on nothing
         assert not needs_rewrite(standalone, history), standalone
-    assert not needs_rewrite("And which file holds the chunk texts?", [])  # nothing to lean on
+    assert not needs_rewrite("What about its vectors?", [])  # nothing to lean on
 
 
 def test_a_rewrite_that_answers_instead_falls_back_to_a_question() -> None:
