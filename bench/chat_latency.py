@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         rag.answerer.prime(options)  # what `ragloom chat` does while the user types the first question
         prime_seconds = time.perf_counter() - primed
         rows: list[dict[str, Any]] = []
-        for conversation in CONVERSATIONS:
+        for conversation in CONVERSATIONS[: args.conversations]:
             history: list[dict[str, str]] = []
             for turn, question in enumerate(conversation):
                 started = time.perf_counter()
@@ -121,6 +121,8 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="bundled model name or GGUF path (default: the settings')")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--index", default=None, help="an existing sample-corpus index (default: build one)")
+    parser.add_argument("--conversations", type=int, default=len(CONVERSATIONS),
+                        help=f"run only the first N conversations (default all {len(CONVERSATIONS)})")
     args = parser.parse_args()
     result = run(args)
     path = write_results("chat_latency", result)

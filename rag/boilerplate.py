@@ -30,6 +30,7 @@ from rag.core.types import ScoredChunk
 
 METADATA_KEY = "boilerplate"
 DEMOTION = 0.5  # a chunk scoring 1 loses half its ranking score
+HEADING_MAX_WORDS = 12  # a longer "# ..." line is a sentence (e.g. a numbered item in wiki markup)
 EXTRA_CANDIDATES = 8  # dense/keyword results read beyond k so a demoted chunk can be replaced
 
 _HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$")
@@ -125,11 +126,16 @@ def _body_lines(text: str) -> tuple[list[str], list[str]]:
         if not line.strip():
             continue
         heading = None if fenced else _HEADING.match(line)
-        if heading:
+        if heading and _looks_like_heading(heading.group(1)):
             headings.append(heading.group(1))
         else:
             body.append(line)
     return body, headings
+
+
+def _looks_like_heading(text: str) -> bool:
+    """A short title, not a sentence: wiki-style "# " list items in plain text are content."""
+    return len(_WORD.findall(text)) <= HEADING_MAX_WORDS and not text.rstrip().endswith((".", '"', "\u201d"))
 
 
 def _ramp(value: float, low: float, high: float) -> float:

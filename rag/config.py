@@ -49,7 +49,7 @@ class Settings:
     k: int = 5  # search results
     answer_k: int | None = None  # sources per answer; None: chosen by score gaps within answer_source_tokens
     answer_max_sources: int = 3  # most sources an answer reads when chosen by evidence
-    answer_source_tokens: int = 240  # source text per answer; on 2 CPU cores ~100 tokens cost ~1 s of reading
+    answer_source_tokens: int = 300  # source text per answer; on 2 CPU cores ~100 tokens cost ~1 s of reading
     answer_style: str = "full"  # full: a complete, cited sentence or short list | short: an extractive span
     min_score: float | None = None  # drop results whose cosine similarity is below this
     retrieval_mode: str = "hybrid"  # dense | keyword | hybrid (see rag.retrieval)

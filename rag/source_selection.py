@@ -8,7 +8,9 @@ sections needs them all. So the candidates (best first, as retrieval ranked them
   the rest are about something else: a link list or a neighbouring topic), and
 - their text still fits ``tokens`` (counted on the text the model will read, after focus),
 
-up to ``max_sources``. The best-scoring candidate is always kept. Cosine, not the fused hybrid
+up to ``max_sources``. The best-scoring candidate is always kept, and so is a second one within the
+margin even past the budget: a whole procedure kept by focus can fill the budget alone, and the
+runner-up is often the section that names the detail asked for. Cosine, not the fused hybrid
 score, is the evidence: fused scores are relative to the candidate set and say little about how
 far apart two candidates really are.
 """
@@ -56,11 +58,11 @@ def pick_by_evidence(candidates: Sequence[ScoredChunk], read: Sequence[ScoredChu
     best = max(cosine_of(candidates[i]) for i in pool)
     best_index = next(i for i in pool if cosine_of(candidates[i]) == best)
     kept, used = [best_index], count_tokens(read[best_index].chunk.text)
-    for i in pool:
+    for i in sorted(pool, key=lambda j: -cosine_of(candidates[j])):  # strongest evidence first
         if i == best_index or cosine_of(candidates[i]) < best - budget.margin:
             continue
         cost = count_tokens(read[i].chunk.text)
-        if used + cost <= budget.tokens:
+        if used + cost <= budget.tokens or len(kept) < 2:
             kept.append(i)
             used += cost
     return sorted(kept)

@@ -106,17 +106,23 @@ def answer_turn(question: str, rag: RAG | None, generator: Generator | None, war
         holder: dict[str, Answer] = {}
         try:
             view = rag.with_generator(generator)
-            st.write_stream(_pieces(view.stream_chat([*history, {"role": "user", "content": question}],
-                                                     options), holder))
+            shown = st.empty()
+            with shown:
+                streamed = st.write_stream(_pieces(view.stream_chat([*history, {"role": "user", "content": question}],
+                                                                    options), holder))
         except Exception as exc:
             _fail(readable(exc, "answer"))
             return
         if "answer" not in holder:
             _fail("Could not answer: the model stopped without finishing its answer.")
             return
+        if holder["answer"].text != streamed:  # the grounding check corrected a citation number
+            shown.markdown(holder["answer"].text)
         turn = _answer_turn(holder["answer"], rag, generator)
-        render_details(turn, key=f"turn{len(turns())}")
+        key = f"turn{len(turns())}"
+        # Kept before drawing the details: a question sent meanwhile reruns the script and would lose it.
         turns().append(turn)
+        render_details(turn, key=key)
 
 
 def _history() -> list[Message]:

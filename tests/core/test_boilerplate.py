@@ -42,6 +42,14 @@ def test_content_scores_zero(page: str, heading: str) -> None:
     assert boilerplate_score(_section(page, heading)) == 0.0
 
 
+def test_hash_lines_that_are_sentences_are_content() -> None:
+    """Plain-text passages (rag-mini-wikipedia) use "# " for numbered items: those are not headings."""
+    assert boilerplate_score("# Newton's Third Law states that for every action there is an equal and opposite "
+                             "reaction.") == 0.0
+    assert boilerplate_score("# In 1906, Roosevelt became the first American to be awarded a Nobel Prize.") == 0.0
+    assert boilerplate_score("## Where to read next") == 1.0
+
+
 def test_links_inside_prose_are_not_boilerplate_but_a_link_block_is() -> None:
     prose = ("The index is saved atomically: vectors go to a new file, the SQLite transaction commits the new "
              "name, then the old file is deleted (see [atomic saves](faiss.md#atomic-saves) for details).")
