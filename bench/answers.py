@@ -79,9 +79,11 @@ def docs_chat(rag: RAG, chain: Any | None, items: list[EvalItem]) -> dict[str, A
             else [lambda item=item: peer.append(peer_result(chain, item)), run_ours])
         for step in order:
             step()
-        line = f"[{i + 1}/{len(items)}] {item.id}: ours hit={ours[-1].answer_hit} declined={ours[-1].declined}"
+        line = (f"[{i + 1}/{len(items)}] {item.id}: ours hit={ours[-1].answer_hit} declined={ours[-1].declined} "
+                f"ttft={ours[-1].first_token_seconds:.1f}s total={ours[-1].seconds:.1f}s")
         if peer:
-            line += f" | langchain hit={peer[-1].answer_hit} declined={peer[-1].declined}"
+            line += (f" | langchain hit={peer[-1].answer_hit} declined={peer[-1].declined} "
+                     f"total={peer[-1].seconds:.1f}s")
         print(line, file=sys.stderr, flush=True)
     out = {"ragloom": {"summary": summarize(ours), "results": [_row(r, True) for r in ours]}}
     if chain is not None:
