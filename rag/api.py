@@ -32,6 +32,7 @@ from rag.core.sampling import SamplingParams
 from rag.core.types import Chunk, Document, DocumentRecord, Filter, ScoredChunk
 from rag.embeddings import create_embedder
 from rag.ingest import Ingestor, IngestReport, SyncMode
+from rag.live_tools import ToolRegistry
 from rag.prompts.focus import SourceFocus
 from rag.retrieval import RetrievalMode, RetrievalSettings, Retriever, documents_only
 
@@ -66,7 +67,7 @@ class RAG:
         self._index: Index | None = None
         self._generator = generator
         self._answerer: Answerer | None = None
-        self._tools: dict[str, ApiTool] = {}
+        self._tools = ToolRegistry()
         if manifest is not None:
             self._index = open_index(self.path, embedder=self.embedder.name, **self._index_options())
 
@@ -302,34 +303,12 @@ class RAG:
 
     def add_tool(self, tool: ApiTool | str | os.PathLike[str], *, allow_private: bool = False) -> ApiTool:
         """Register a live HTTP JSON tool (an ``ApiTool`` or a spec file) to consult at question time."""
-        if not hasattr(tool, "fetch"):
-            from connectors import load_tool
-
-            tool = load_tool(tool, allow_private=allow_private)
-        self._tools[tool.name] = tool
-        return tool
+        return self._tools.add(tool, allow_private=allow_private)
 
     @property
     def tools(self) -> dict[str, ApiTool]:
         """Registered live tools by name."""
-        return dict(self._tools)
-
-    def _tool_context(self, question: str, tools: Sequence[str | ApiTool]) -> tuple[list[Document], list[str]]:
-        """Documents from each tool; a tool that fails becomes a note, and the answer goes on without it."""
-        from connectors import ToolError
-
-        documents: list[Document] = []
-        notes: list[str] = []
-        for tool in tools:
-            if isinstance(tool, str):
-                if tool not in self._tools:
-                    raise RagloomError(f"no tool named {tool!r}; add it with add_tool() first")
-                tool = self._tools[tool]
-            try:
-                documents.extend(tool.fetch(question))
-            except ToolError as exc:
-                notes.append(f"tool {tool.name!r} was not used: {exc}")
-        return documents, notes
+        return self._tools.by_name()
 
     def ask_options(self, options: AskOptions | None = None, *, task: str | None = None, style: str | None = None,
                     sampling: SamplingParams | None = None, k: int | None = None, filter: Filter | None = None,
@@ -391,7 +370,7 @@ class RAG:
 
     def _stream(self, question: str, messages: Sequence[Message] | None, tools: Sequence[str | ApiTool],
                 options: AskOptions) -> Iterator[str | Answer]:
-        extra, notes = self._tool_context(question, tools) if tools else ([], [])
+        extra, notes = self._tools.context(question, tools) if tools else ([], [])
         if extra:
             options = replace(options, extra_context=(*options.extra_context, *extra))
         if messages is None:
