@@ -21,7 +21,7 @@ import numpy as np
 from indexes.filters import compile_filter
 from indexes.keyword import FTS_SCHEMA, match_expression
 from rag.core.errors import IndexCorruptError, RagloomError
-from rag.core.types import Chunk, DocumentRecord, Filter, NewChunk
+from rag.core.types import Chunk, DocumentRecord, Filter, NewChunk, ScoredChunk, SearchQuery
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -232,6 +232,13 @@ class ChunkStore:
         where, params = compile_filter(filter)
         rows = self._db.rows(f"SELECT id FROM chunks WHERE {where}", params)
         return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def keyword_hits(self, query: SearchQuery) -> list[ScoredChunk]:
+        """A keyword ``SearchQuery`` answered by BM25 over FTS5, filtered before ranking; score = BM25."""
+        pairs = self.keyword_search(query.text or "", query.k, query.filter, query.candidates)
+        chunks = self.get_chunks(i for i, _ in pairs)
+        found = [(i, s) for i, s in pairs if i in chunks]
+        return [ScoredChunk(chunk=chunks[i], score=s, rank=r, keyword=s) for r, (i, s) in enumerate(found, start=1)]
 
     def keyword_search(self, text: str, k: int, filter: Filter | None = None,
                        ids: Sequence[int] | None = None) -> list[tuple[int, float]]:

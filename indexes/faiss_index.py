@@ -317,7 +317,7 @@ class FaissIndex:
     def search(self, query: SearchQuery) -> list[ScoredChunk]:
         with self.reading():
             if query.mode is SearchMode.KEYWORD:
-                return self._keyword_search(query)
+                return self._store.keyword_hits(query)
             vector = np.asarray(query.vector, dtype=np.float32).reshape(-1)
             if query.candidates is not None:
                 return self._score_candidates(vector, query)
@@ -349,12 +349,6 @@ class FaissIndex:
         return [ScoredChunk(chunk=chunks[ids[n]], score=float(sims[n]), rank=r, cosine=float(sims[n]))
                 for r, n in enumerate(order, start=1)]
 
-    def _keyword_search(self, query: SearchQuery) -> list[ScoredChunk]:
-        """Top ``k`` chunks by BM25 (FTS5), filtered before ranking; ``score`` is the BM25 score."""
-        pairs = self._store.keyword_search(query.text or "", query.k, query.filter, query.candidates)
-        chunks = self._store.get_chunks(i for i, _ in pairs)
-        found = [(i, s) for i, s in pairs if i in chunks]
-        return [ScoredChunk(chunk=chunks[i], score=s, rank=r, keyword=s) for r, (i, s) in enumerate(found, start=1)]
 
     def get(self, ids: Sequence[int]) -> list[Chunk]:
         with self.reading():

@@ -257,7 +257,7 @@ class MilvusIndex:
     # -- searching -----------------------------------------------------------------------------
     def search(self, query: SearchQuery) -> list[ScoredChunk]:
         if query.mode is SearchMode.KEYWORD:
-            return self._keyword_search(query)
+            return self._store.keyword_hits(query)
         vector = np.asarray(query.vector, dtype=np.float32).reshape(-1)
         expression = compile_milvus_filter(query.filter)  # a bad filter fails before any search
         if query.candidates is not None:
@@ -290,12 +290,6 @@ class MilvusIndex:
         return [ScoredChunk(chunk=chunks[ids[n]], score=sims[n], rank=r, cosine=sims[n])
                 for r, n in enumerate(order, start=1)]
 
-    def _keyword_search(self, query: SearchQuery) -> list[ScoredChunk]:
-        """Top ``k`` chunks by BM25 over the chunk store's FTS5 (as the FAISS kinds), filtered before ranking."""
-        pairs = self._store.keyword_search(query.text or "", query.k, query.filter, query.candidates)
-        chunks = self._store.get_chunks(i for i, _ in pairs)
-        found = [(i, s) for i, s in pairs if i in chunks]
-        return [ScoredChunk(chunk=chunks[i], score=s, rank=r, keyword=s) for r, (i, s) in enumerate(found, start=1)]
 
     def _milvus(self, call: Any, *args: Any, **kwargs: Any) -> Any:
         try:
