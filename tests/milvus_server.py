@@ -22,6 +22,22 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            pass
+        from pymilvus import MilvusClient
+
+        client = MilvusClient(uri=f"http://127.0.0.1:{port}", timeout=5)
+        try:
+            client.list_collections()
+        finally:
+            client.close()
+        return True
+    except Exception:  # not up yet: refused, or the client could not connect
+        return False
+
+
 def server_uri() -> str:
     """``http://127.0.0.1:PORT`` of the session's server, starting it if needed."""
     global _server
@@ -37,11 +53,9 @@ def server_uri() -> str:
         if process.poll() is not None:
             with open(f"{work}/server.log", encoding="utf-8", errors="replace") as log:
                 raise RuntimeError(f"milvus-lite server exited: {log.read()[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.2)
+        if _answers(port):  # the port opens before the gRPC service is ready: wait for a real call to work
+            break
+        time.sleep(0.2)
     else:
         process.kill()
         raise RuntimeError("milvus-lite server did not start within 60 s")
