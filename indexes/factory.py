@@ -109,12 +109,17 @@ class FaissBackend:
         from indexes.faiss_index import FaissIndex
 
         index = FaissIndex.open(folder, embedder=embedder, dimension=dimension)
-        try:
-            index.tune(ef_search=ef_search, nprobe=nprobe)
-        except BaseException:
-            index.close()
-            raise
-        return index
+        return tuned(index, ef_search=ef_search, nprobe=nprobe)
+
+
+def tuned(index: Any, *, ef_search: int | None, nprobe: int | None) -> Any:
+    """A just-opened index with its search effort set; closed again (locks, files) when the values are bad."""
+    try:
+        index.tune(ef_search=ef_search, nprobe=nprobe)
+    except BaseException:
+        index.close()
+        raise
+    return index
 
 
 FAISS = FaissBackend()

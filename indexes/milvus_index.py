@@ -42,6 +42,7 @@ from pymilvus import MilvusClient, MilvusException
 
 from indexes.atomic import write_json_atomic
 from indexes.chunk_store import ChunkStore
+from indexes.factory import tuned
 from indexes.locking import WriterLock
 from indexes.manifest import MANIFEST_NAME, check_embedder, new_manifest, read_manifest
 from indexes.milvus_client import (
@@ -354,12 +355,7 @@ class MilvusBackend:
     def open(self, folder: Path, *, embedder: str | None, dimension: int | None, milvus_uri: str | None = None,
              ef_search: int | None = None, nprobe: int | None = None, **_: Any) -> MilvusIndex:
         index = MilvusIndex.open(folder, embedder=embedder, dimension=dimension, milvus_uri=milvus_uri)
-        try:
-            index.tune(ef_search=ef_search, nprobe=nprobe)
-        except BaseException:
-            index.close()
-            raise
-        return index
+        return tuned(index, ef_search=ef_search, nprobe=nprobe)
 
 
 BACKEND = MilvusBackend()
