@@ -85,8 +85,9 @@ class PrefixSnapshots:
         llm.input_ids[:n] = snapshot.tokens
         llm.n_tokens = n
         llm._requires_eval = True  # logits are not part of what we trust: generate re-reads the last token
-        self._items.remove(snapshot)
-        self._items.append(snapshot)
+        # Saving the overwritten prefix just before may have evicted this snapshot: keep it either way.
+        others = [s for s in self._items if s is not snapshot]
+        self._items = others[max(0, len(others) - self.capacity + 1):] + [snapshot]
         self.restored += 1
 
     def clear(self) -> None:

@@ -34,3 +34,16 @@ def test_the_answer_prefix_is_restored_after_a_rewrite_prompt() -> None:
     assert gen.snapshots.restored == 1
     assert gen.llama.n_tokens >= len(gen.prompt_tokens(follow_up))  # the prompt is in the context
     assert shared.text == fresh.generate(follow_up, GREEDY).text  # restoring changes nothing but the time
+
+
+def test_a_snapshot_evicted_by_the_save_before_it_is_still_restored() -> None:
+    """Three long prompt families with room for two snapshots: going back to the oldest one saves the
+    current prefix first (evicting the oldest snapshot), then restores that oldest one all the same."""
+    gen = LlamaCppGenerator(SMALL, context_window=1024, n_threads=1)
+    systems = [LONG_SYSTEM, LONG_SYSTEM.replace("lighthouses", "volcanoes"), LONG_SYSTEM.replace("lighthouses", "rivers")]
+    for system in systems:
+        gen.generate([{"role": "system", "content": system}, {"role": "user", "content": "Why?"}], GREEDY)
+    back = [{"role": "system", "content": systems[0]}, {"role": "user", "content": "How?"}]
+    answer = gen.generate(back, GREEDY)
+    assert gen.snapshots.restored == 1
+    assert answer.text == LlamaCppGenerator(SMALL, context_window=1024, n_threads=1).generate(back, GREEDY).text
