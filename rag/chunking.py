@@ -6,7 +6,9 @@ searchable. The default 200 tokens + 32 overlap leaves headroom for tokenizer di
 
 Two paths, one invariant (``document.text[chunk.start:chunk.end] == chunk.text``):
 
-- Ordinary documents go through LangChain's recursive splitter (paragraphs, then lines, then words).
+- Markdown is packed from whole blocks (``rag.block_chunks``): a list, code block or table stays
+  with the sentence that introduces it; a block longer than a chunk falls back to the splitter below.
+- Other documents go through LangChain's recursive splitter (paragraphs, then lines, then words).
 - Huge documents (over ``WINDOW_TEXT_CHARS``) and documents with a line longer than
   ``WINDOW_LINE_CHARS`` are cut into token windows instead. On a text without line breaks the
   recursive splitter falls to one piece per word, or per character when there are no spaces either:
@@ -26,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from rag.block_chunks import pack
 from rag.boilerplate import chunk_metadata
 from rag.core.errors import ConfigError
 from rag.core.types import Document, NewChunk
@@ -60,23 +63,16 @@ class Chunker:
                 f"chunks of {settings.chunk_tokens} tokens exceed the embedder's {max_tokens}-token window"
             )
         # Imported here: langchain_text_splitters costs half a second, which `ragloom --help` should not pay.
-        from langchain_text_splitters import Language, RecursiveCharacterTextSplitter
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
 
         self.settings = settings
         self._count = count_tokens
-        self._splitters = {
-            kind: RecursiveCharacterTextSplitter(
-                separators=separators,
-                chunk_size=settings.chunk_tokens,
-                chunk_overlap=settings.overlap_tokens,
-                length_function=count_tokens,
-                add_start_index=True,
-            )
-            for kind, separators in (
-                ("text", None),
-                ("markdown", RecursiveCharacterTextSplitter.get_separators_for_language(Language.MARKDOWN)),
-            )
-        }
+        self._splitter = RecursiveCharacterTextSplitter(
+            chunk_size=settings.chunk_tokens,
+            chunk_overlap=settings.overlap_tokens,
+            length_function=count_tokens,
+            add_start_index=True,
+        )
 
     def chunk(self, document: Document) -> list[NewChunk]:
         text = document.text
@@ -86,15 +82,22 @@ class Chunker:
             return [NewChunk(text=text[start:end], start=start, end=end,
                              metadata=chunk_metadata(text[start:end], document.metadata))
                     for start, end in self._windows(text)]
-        splitter = self._splitters["markdown" if document.metadata.get("file_type") == "markdown" else "text"]
-        chunks = []
-        for piece in splitter.create_documents([text]):
+        if document.metadata.get("file_type") == "markdown":
+            spans = pack(text, self._count, self.settings.chunk_tokens, self.settings.overlap_tokens, self._split)
+        else:
+            spans = self._split(text)
+        return [NewChunk(text=text[start:end], start=start, end=end,
+                         metadata=chunk_metadata(text[start:end], document.metadata)) for start, end in spans]
+
+    def _split(self, text: str) -> list[tuple[int, int]]:
+        """``(start, end)`` of the recursive splitter's pieces of ``text``."""
+        spans = []
+        for piece in self._splitter.create_documents([text]):
             start = int(piece.metadata["start_index"])
             if start < 0:  # the splitter could not locate the piece; find it ourselves
                 start = max(0, text.find(piece.page_content))
-            chunks.append(NewChunk(text=piece.page_content, start=start, end=start + len(piece.page_content),
-                                   metadata=chunk_metadata(piece.page_content, document.metadata)))
-        return chunks
+            spans.append((start, start + len(piece.page_content)))
+        return spans
 
     def _windows(self, text: str) -> list[tuple[int, int]]:
         """``(start, end)`` of token windows over ``text``, cut at natural boundaries, overlapping."""
