@@ -34,6 +34,8 @@ _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+NEIGHBOUR_BONUS = 0.15
+STRUCTURE_SHARE = 0.8  # the best list / code / table is kept past the cap when it scores this close to the best unit
 RELATIVE_FLOOR = 0.4  # units scoring under this share of the best one are left out even if they fit
 _WORD = re.compile(r"[A-Za-z0-9_]+")
 _STOP = frozenset((
@@ -70,6 +72,13 @@ def split_units(text: str) -> list[Unit]:
     paragraph, prose = 0, []
     i = 0
 
+    def lead_in() -> str:
+        """The sentence before a structure when it introduces it ("… saves in three steps:", "use full
+        sync:"): it belongs to the list, code block or table, which answers nothing without it."""
+        if units and not units[-1].block and units[-1].text.rstrip().endswith(":"):
+            return units.pop().text + "\n"
+        return ""
+
     def flush_prose() -> None:
         nonlocal paragraph, prose
         if prose:
@@ -88,17 +97,16 @@ def split_units(text: str) -> list[Unit]:
             end = i + 1
             while end < len(lines) and not _FENCE.match(lines[end]):
                 end += 1
-            units.append(Unit("\n".join(lines[i : end + 1]).strip(), True, paragraph))
+            units.append(Unit(lead_in() + "\n".join(lines[i : end + 1]).strip(), True, paragraph))
             paragraph += 1
             i = end + 1
         elif _LIST_ITEM.match(line):
             flush_prose()
-            lead = ""
-            if units and not units[-1].block and units[-1].text.rstrip().endswith(":"):
-                lead = units.pop().text + "\n"  # "… saves in three steps:" belongs to its list
+            lead = lead_in()
             end = i + 1
-            while end < len(lines) and lines[end].strip() and (
-                    _LIST_ITEM.match(lines[end]) or lines[end].startswith((" ", "\t"))):
+            while end < len(lines) and (lines[end].strip() and (
+                    _LIST_ITEM.match(lines[end]) or lines[end].startswith((" ", "\t")))
+                    or _loose_list_continues(lines, end)):
                 end += 1
             units.append(Unit(lead + "\n".join(lines[i:end]).strip(), True, paragraph))
             paragraph += 1
@@ -111,7 +119,7 @@ def split_units(text: str) -> list[Unit]:
             rows = lines[i:end]
             header_lines = rows[:2] if len(rows) > 1 and _TABLE_RULE.match(rows[1]) else []
             body = rows[len(header_lines):] or rows
-            header = "\n".join(h.strip() for h in header_lines)
+            header = lead_in() + "\n".join(h.strip() for h in header_lines)
             units.extend(Unit(row.strip(), True, paragraph, header) for row in body)
             paragraph += 1
             i = end
@@ -125,6 +133,22 @@ def split_units(text: str) -> list[Unit]:
             i += 1
     flush_prose()
     return units
+
+
+def _loose_list_continues(lines: list[str], i: int) -> bool:
+    """A blank line at ``i`` inside a list whose items are separated by blank lines (a "loose" list)."""
+    return not lines[i].strip() and i + 1 < len(lines) and bool(_LIST_ITEM.match(lines[i + 1]))
+
+
+def _list_items(text: str) -> list[str]:
+    """The items of a Markdown list unit (none for other units or a one-item list)."""
+    items: list[str] = []
+    for line in text.split("\n"):
+        if _LIST_ITEM.match(line):
+            items.append(line.strip())
+        elif items and line.startswith((" ", "\t")):
+            items[-1] += " " + line.strip()
+    return items if len(items) > 1 else []
 
 
 def join_units(units: Sequence[Unit], kept: Sequence[int]) -> str:
@@ -177,11 +201,22 @@ class SourceFocus:
 
     def _select(self, question: str, units: list[Unit]) -> set[int]:
         texts = [f"{u.header}\n{u.text}" if u.header else u.text for u in units]
-        vectors = self.embedder.embed_documents(texts)
+        # A list is as relevant as its best item: one item defining the term asked about must not be
+        # diluted by its siblings (the whole list still goes in, or nothing of it).
+        parts = [(i, t) for i, t in enumerate(texts)] + [
+            (i, item) for i, u in enumerate(units) if u.block for item in _list_items(u.text)]
+        vectors = self.embedder.embed_documents([t for _, t in parts])
         query = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
+        cosines = np.full(len(units), -1.0)
+        for (i, _), cosine in zip(parts, vectors @ query, strict=True):
+            cosines[i] = max(cosines[i], float(cosine))
         wanted = content_words(question)
         overlap = np.array([len(wanted & content_words(t)) / max(1, len(wanted)) for t in texts])
-        scores = vectors @ query + overlap
+        scores = cosines + overlap
+        best = int(np.argmax(scores))
+        for i in (best - 1, best + 1):  # the sentence next to the best one often holds its reason or detail
+            if 0 <= i < len(units) and not units[i].block and units[i].paragraph == units[best].paragraph:
+                scores[i] += NEIGHBOUR_BONUS
         headings = [i for i, u in enumerate(units) if _HEADING.match(u.text)]
         for i in headings:  # a heading alone answers nothing; it may ride along with its section
             scores[i] = min(scores[i], RELATIVE_FLOOR * float(scores.max()))
@@ -196,4 +231,7 @@ class SourceFocus:
             if used + cost <= self.max_tokens:  # else a shorter, lower-scored unit may still fit
                 kept.add(i)
                 used += cost
+        structures = [i for i in order if units[i].block and not _HEADING.match(units[i].text)]
+        if structures and not kept & set(structures) and scores[structures[0]] >= STRUCTURE_SHARE * scores[order[0]]:
+            kept.add(structures[0])  # "which files …?" is answered by the list, however long
         return kept

@@ -117,3 +117,26 @@ def test_focus_shows_a_table_row_under_its_header(embedder) -> None:
     lines = focused.chunk.text.split("\n")
     assert "| temperature | 0.7 |" in lines
     assert lines.index("| Setting | Default |") < lines.index("| temperature | 0.7 |")
+
+
+KINDS = ("## Exact or approximate search\n\nragloom offers three kinds of vector search:\n\n"
+         "- **flat** (the default): exact search. The query is compared with every vector, so results are exact.\n"
+         "- **hnsw**: approximate search over a graph built with M=32, much faster on large collections.\n\n"
+         "- **ivf**: approximate search over an inverted file; a query scans only the nprobe closest lists.\n\n"
+         "Start with flat. Switch to hnsw or ivf only when exact search becomes slow on a large collection. "
+         "Approximate search can miss a true neighbour now and then, so measure recall before you switch.")
+
+
+def test_a_loose_list_is_one_unit_and_a_lead_in_joins_code_and_tables() -> None:
+    units = split_units(KINDS)
+    (listed,) = [u for u in units if "flat" in u.text and u.block]
+    assert "ivf" in listed.text and listed.text.startswith("ragloom offers three kinds")  # blank lines inside
+    code = split_units("Some intro sentence here. To forget deleted files use full sync:\n\n```\nragloom ingest "
+                       "docs/ --sync full\n```")
+    assert code[-1].text.startswith("To forget deleted files use full sync:\n```")
+
+
+def test_the_list_that_answers_a_which_question_is_kept_past_the_cap(embedder) -> None:
+    focus = SourceFocus(embedder, max_tokens=16)  # far smaller than the list
+    (focused,) = focus("Which kinds of vector index can I choose from?", [scored(1, KINDS, 0.8)])
+    assert all(kind in focused.chunk.text for kind in ("flat", "hnsw", "ivf"))
