@@ -8,11 +8,15 @@ sections needs them all. So the candidates (best first, as retrieval ranked them
   the rest are about something else: a link list or a neighbouring topic), and
 - their text still fits ``tokens`` (counted on the text the model will read, after focus),
 
-up to ``max_sources``. The best-scoring candidate is always kept, and so is a second one within the
-margin even past the budget: a whole procedure kept by focus can fill the budget alone, and the
-runner-up is often the section that names the detail asked for. Cosine, not the fused hybrid
-score, is the evidence: fused scores are relative to the candidate set and say little about how
-far apart two candidates really are.
+up to ``max_sources``. Two candidates are always kept: the one with the best cosine, and
+retrieval's first when keyword search found it and it is not boilerplate (hybrid ranking puts a
+section first on a rare exact term — "hnsw", a flag, a file name — that the small embedder scores
+low; a link list that wins on common words is demoted at ingest, ``rag.boilerplate``); and a
+runner-up within the margin is kept even past the
+budget: a whole procedure kept by focus can fill the budget alone, and the runner-up is often the
+section that names the detail asked for. Cosine, not the fused hybrid score, measures the gaps:
+fused scores are relative to the candidate set and say little about how far apart two candidates
+really are.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rag.boilerplate import penalty
 from rag.core.errors import ConfigError
 from rag.core.types import ScoredChunk
 
@@ -57,9 +62,11 @@ def pick_by_evidence(candidates: Sequence[ScoredChunk], read: Sequence[ScoredChu
     pool = range(min(len(candidates), budget.max_sources))
     best = max(cosine_of(candidates[i]) for i in pool)
     best_index = next(i for i in pool if cosine_of(candidates[i]) == best)
-    kept, used = [best_index], count_tokens(read[best_index].chunk.text)
+    first = candidates[0]
+    kept = sorted({best_index} | ({0} if first.keyword and penalty(first) == 0 else set()))
+    used = sum(count_tokens(read[i].chunk.text) for i in kept)
     for i in sorted(pool, key=lambda j: -cosine_of(candidates[j])):  # strongest evidence first
-        if i == best_index or cosine_of(candidates[i]) < best - budget.margin:
+        if i in kept or cosine_of(candidates[i]) < best - budget.margin:
             continue
         cost = count_tokens(read[i].chunk.text)
         if used + cost <= budget.tokens or len(kept) < 2:

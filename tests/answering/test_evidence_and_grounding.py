@@ -94,3 +94,16 @@ def test_a_rewrite_that_answers_instead_falls_back_to_a_question() -> None:
         "Which file holds the chunk texts?"
     fallback = clean_query("ragloom keeps the index safe by using a separate file.", "And which file?", history)
     assert fallback.endswith("?") and "which file" in fallback.lower() and "index safe" in fallback
+
+
+def test_a_keyword_match_ranked_first_is_kept_despite_a_low_cosine() -> None:
+    # "What M value does the hnsw index use?": BM25 finds the section naming hnsw and M=32; the small
+    # embedder gives it cosine 0.26 and prefers sections about scores (0.36). The gap must not drop it.
+    hnsw = ScoredChunk(Chunk(1, "doc1", "hnsw: approximate search, built with M=32.", 0, 44, {}), 0.8, 1,
+                       cosine=0.26, keyword=8.1)
+    others = [_hit(2, "What the scores mean in practice.", 0.36, 0.7), _hit(3, SAMPLING, 0.36, 0.6)]
+    budget = SourceBudget(max_sources=3, tokens=500)
+    assert pick_by_evidence([hnsw, *others], [hnsw, *others], _words, budget) == [0, 1, 2]
+    boilerplate = ScoredChunk(Chunk(1, "doc1", "See also: hnsw, flat, ivf.", 0, 26, {"boilerplate": 1.0}), 0.8, 1,
+                              cosine=0.26, keyword=8.1)
+    assert 0 not in pick_by_evidence([boilerplate, *others], [boilerplate, *others], _words, budget)
