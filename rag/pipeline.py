@@ -23,6 +23,7 @@ from rag.core.protocols import Generator
 from rag.core.sampling import SamplingParams
 from rag.core.types import Chunk, Document, Generation, Message, ScoredChunk
 from rag.grounding import Grounding, grounding_note
+from rag.neighbours import GetChunks, widen
 from rag.prompts.builder import Prompt, build_prompt
 from rag.prompts.examples import coerce_examples
 from rag.prompts.extract import ExtractError, parse_entities, retry_messages
@@ -85,11 +86,13 @@ class Answerer:
         budget: SourceBudget | None = None,
         count_tokens: Callable[[str], int] | None = None,
         grounding: GroundingFn | None = None,
+        neighbours: GetChunks | None = None,
     ) -> None:
         """``k``: sources per answer, ``None`` = chosen by evidence within ``budget`` (``rag.source_selection``),
         counting source text with ``count_tokens`` (default: the focus's, else ~4/3 per word).
         ``focus`` shortens sources to what matters for the question (``rag.prompts.focus``) for QA.
-        ``grounding`` checks each answer sentence against its citations (``rag.grounding``)."""
+        ``grounding`` checks each answer sentence against its citations (``rag.grounding``).
+        ``neighbours`` fetches chunks by id, to widen a retrieved chunk to its section (``rag.neighbours``)."""
         self.search = search
         self.focus = focus
         self.generator = generator
@@ -100,6 +103,7 @@ class Answerer:
         self.budget = budget or SourceBudget()
         self.count_tokens = count_tokens or getattr(focus, "count_tokens", None) or _approximate_tokens
         self.grounding = grounding
+        self.neighbours = neighbours
 
     # -- public API --------------------------------------------------------------------------
 
@@ -187,6 +191,8 @@ class Answerer:
             yield answer
             return
 
+        if self.neighbours is not None and self.focus is not None and req.spec.name in FOCUSED_TASKS:
+            retrieved = widen(retrieved, self.neighbours)  # focus picks from the whole passage, not half of it
         sources = [*req.extra, *retrieved]
         shown = self.focus(query, sources) if self.focus is not None and req.spec.name in FOCUSED_TASKS else sources
         if req.k is None and retrieved:
