@@ -84,6 +84,8 @@ def docs_chat(rag: RAG, chain: Any | None, items: list[EvalItem]) -> dict[str, A
         if peer:
             line += (f" | langchain hit={peer[-1].answer_hit} declined={peer[-1].declined} "
                      f"total={peer[-1].seconds:.1f}s")
+        if not ours[-1].answer_hit and not ours[-1].declined:
+            line += f"\n    ours: {ours[-1].prediction[:300]!r}"
         print(line, file=sys.stderr, flush=True)
     out = {"ragloom": {"summary": summarize(ours), "results": [_row(r, True) for r in ours]}}
     if chain is not None:
@@ -154,11 +156,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=None, help="only the first N docs-chat questions")
     parser.add_argument("--wiki", type=int, default=200, help="rag-mini-wikipedia questions (0 = skip)")
+    parser.add_argument("--only", default=None, help="only these docs-chat question ids (comma-separated)")
     parser.add_argument("--no-peer", action="store_true", help="skip LangChain's chain")
     parser.add_argument("--no-followups", action="store_true", help="skip the follow-up retrieval measurement")
     parser.add_argument("--work", type=Path, default=None, help="keep indexes here (default: a temporary folder)")
     args = parser.parse_args()
     items = read_chat_set(DATASETS / "docs_chat.jsonl", args.limit)
+    if args.only:
+        wanted = set(args.only.split(","))
+        items = [item for item in items if item.id in wanted]
     settings = Settings()  # the product's defaults, whatever ragloom.toml the caller's folder holds
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="ragloom-answers-") as tmp:
