@@ -1,0 +1,38 @@
+"""A retrieved chunk is read with its adjacent chunks of the same section (``rag.neighbours.widen``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rag.core.types import Chunk, ScoredChunk
+from rag.neighbours import widen
+
+TEXT = ("ragloom offers three kinds of vector search:\n\n- flat: exact search.\n- hnsw: a graph, M=32.\n\n"
+        "- ivf: an inverted file.\n\nStart with flat.")
+CUT = TEXT.index("- ivf")
+STORE = {
+    1: Chunk(1, "faiss#kinds", TEXT[:CUT].rstrip(), 0, len(TEXT[:CUT].rstrip())),
+    2: Chunk(2, "faiss#kinds", TEXT[CUT - 12:], CUT - 12, len(TEXT)),  # overlaps the first by 12 characters
+    3: Chunk(3, "faiss#saves", "A save never leaves a half-written index.", 0, 41),
+}
+
+
+def _get(ids: Sequence[int]) -> list[Chunk]:
+    return [STORE[i] for i in ids if i in STORE]
+
+
+def _hit(i: int) -> ScoredChunk:
+    return ScoredChunk(STORE[i], 0.9, 1, cosine=0.6)
+
+
+def test_a_chunk_is_widened_to_the_rest_of_its_section_without_repeating_the_overlap() -> None:
+    (wide,) = widen([_hit(1)], _get)
+    assert wide.chunk.text == TEXT and (wide.chunk.start, wide.chunk.end) == (0, len(TEXT))
+    assert wide.chunk.id == 1 and wide.score == 0.9 and wide.cosine == 0.6  # its own identity and scores
+
+
+def test_other_documents_and_retrieved_neighbours_are_left_alone() -> None:
+    first, second = widen([_hit(1), _hit(2)], _get)  # both retrieved: each stays itself
+    assert first.chunk is STORE[1] and second.chunk is STORE[2]
+    (save,) = widen([_hit(3)], _get)  # chunk 2 is of another document
+    assert save.chunk is STORE[3]
