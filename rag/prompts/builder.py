@@ -23,6 +23,7 @@ from rag.core.protocols import Generator
 from rag.core.types import Message, ScoredChunk
 from rag.prompts.examples import Example
 from rag.prompts.framing import DATA_REMINDER, format_source, format_sources, neutralise
+from rag.prompts.hints import answer_hint
 from rag.prompts.tasks import TaskSpec
 
 
@@ -49,7 +50,9 @@ def user_turn(spec: TaskSpec, request: str, source_blocks: Sequence[str]) -> str
     never into the system message.
     """
     reminder = f"\n{DATA_REMINDER}" if source_blocks else ""
-    return f"Sources:\n{format_sources(source_blocks)}{reminder}\n\n{spec.request_label}: {request.strip()}"
+    hint = answer_hint(request) if spec.hints else None
+    ask = f"{spec.request_label}: {request.strip()}" + (f"\n{hint}" if hint else "")
+    return f"Sources:\n{format_sources(source_blocks)}{reminder}\n\n{ask}"
 
 
 def _example_blocks(example: Example) -> list[str]:

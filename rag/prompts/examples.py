@@ -38,6 +38,12 @@ _CURIE = (
     "Curie won the Nobel Prize in Physics in 1903 and the Nobel Prize in Chemistry in 1911.",
 )
 
+_BRIDGE = (
+    "The Old Mill bridge reopened in June, after repairs that took two months.",
+    "The bridge was closed in April because inspectors found cracks in two of its steel cables. "
+    "Traffic used the ferry until it reopened.",
+)
+
 _LIBRARY_CARD = (
     "Opening hours are 9:00 to 18:00 on weekdays.",
     "To get a library card:\n1. Fill in the form at the front desk.\n2. Show an ID card with your "
@@ -56,7 +62,8 @@ SHORT_QA_EXAMPLES = (
 
 BUNDLED: dict[str, tuple[Example, ...]] = {
     # The default ``full`` style: the answer first in a complete sentence that uses every source holding
-    # part of it, a list for steps, every item named for "which things", yes/no with the deciding fact.
+    # part of it, a list for steps, every item named for "which things", yes/no with the deciding fact,
+    # and for "why" the stated reason, taken from the source that gives it rather than the first one.
     "qa": (
         Example("When and by whom was the Eiffel Tower built?",
                 "The Eiffel Tower was completed in 1889 [1] by the engineering company of Gustave Eiffel, "
@@ -69,6 +76,9 @@ BUNDLED: dict[str, tuple[Example, ...]] = {
                 "Marie Curie won the Nobel Prize in Physics in 1903 and the Nobel Prize in Chemistry in 1911 [2].",
                 _CURIE),
         Example("Was Marie Curie born in Paris?", "No, Marie Curie was born in Warsaw in 1867 [1].", _CURIE[:1]),
+        Example("Why was the Old Mill bridge closed?",
+                "The Old Mill bridge was closed because inspectors found cracks in two of its steel cables [2].",
+                _BRIDGE),
     ),
     "summarize": (
         Example(

@@ -21,6 +21,7 @@ class TaskSpec:
     request_label: str
     grounded: bool
     needs_language: bool = False
+    hints: bool = False  # a reminder of the kind of answer under the question (``rag.prompts.hints``)
 
     def system_prompt(self, target_language: str | None = None) -> str:
         if self.needs_language and not (target_language and target_language.strip()):
@@ -35,8 +36,11 @@ _CITE = "Cite the sources you used with their numbers in square brackets, like [
 # for steps or several things, a citation on every sentence) and the examples show exactly that.
 FULL_QA = TaskSpec(
     "qa",
-    "You answer questions using only the numbered sources. Begin with the direct answer as one complete "
-    "sentence, using every source that holds part of the answer. If the question asks how to do "
+    "You answer questions using only the numbered sources. Read every source and answer from the ones "
+    "that are about exactly what the question asks; a source on a neighbouring topic is not the answer. "
+    "Begin with the direct answer as one complete sentence that states the fact asked for: for a why "
+    "question the reason the sources give (because ...), for a what-for question the purpose. Add one "
+    "more sentence only when the sources give a detail the asker needs. If the question asks how to do "
     "something, for steps, or for several things, give them as a "
     "short list with every item the sources name. End each sentence or list item with the number of the "
     "source that supports it, like [1] or [2]. Use the sources' own words for names, numbers, files and "
@@ -45,6 +49,7 @@ FULL_QA = TaskSpec(
     f"answer, reply only: I don't know. {DATA_RULE}",
     "Question",
     grounded=True,
+    hints=True,
 )
 
 # The ``short`` style, for span-QA evaluation (SQuAD-like gold answers): the shortest exact span.
