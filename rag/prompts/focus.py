@@ -231,6 +231,8 @@ class SourceFocus:
             if used + cost <= self.max_tokens:  # else a shorter, lower-scored unit may still fit
                 kept.add(i)
                 used += cost
+        if _HEADING.match(units[0].text):
+            kept.add(0)  # the section's own heading ("## Atomic saves") tells the model what the passage is about
         structures = [i for i in order if units[i].block and not _HEADING.match(units[i].text)]
         if structures and not kept & set(structures) and scores[structures[0]] >= STRUCTURE_SHARE * scores[order[0]]:
             kept.add(structures[0])  # "which files …?" is answered by the list, however long
