@@ -63,10 +63,6 @@ def _sentence_with_citation(text: str) -> None:
     assert len(_CITATION.sub("", text).split()) >= 6, f"not a sentence answer: {text!r}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "measured 2026-12-01 on the merged main: the checkpoints section outranks 'Atomic saves' for the save question "
-    "(cosine 0.68 vs 0.64) and, with the source reminder now after the sources, the 1.5B model answers from it "
-    "alone; passes on the h11a branch. Issue 11 stays open; remove the mark when the answer names the three steps"))
 def test_the_issue_questions_get_cited_sentence_answers(sample_index: Path, tmp_path: Path) -> None:
     _browser_or_skip()
     from playwright.sync_api import expect, sync_playwright
