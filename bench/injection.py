@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import unicodedata
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,8 @@ def main() -> None:
     parser.add_argument("--label", default="run", help="names the result file: injection-<label>-<time>.json")
     parser.add_argument("--focus", default="0,64", help="comma-separated focus_tokens settings (0 = whole sources)")
     parser.add_argument("--model", default=None, help="bundled model name or GGUF path (default: the default model)")
+    parser.add_argument("--k", type=int, default=None,
+                        help="sources per answer (default: chosen by evidence; 2 delivers both documents)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-new-tokens", type=int, default=96)
     parser.add_argument("--limit", type=int, default=0, help="first N cases only (0 = all)")
@@ -173,6 +176,8 @@ def main() -> None:
         cases = cases[: args.limit]
     model = args.model or DEFAULT_MODEL
     settings = load_settings(environ={})
+    if args.k is not None:
+        settings = replace(settings, answer_k=args.k)
     sampling = SamplingParams(greedy=True, max_new_tokens=args.max_new_tokens)
     generator = create_generator("llamacpp", model, n_threads=args.threads)
     load_before = os.getloadavg()
@@ -181,9 +186,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ragloom-injection-") as tmp:
         rag = RAG(Path(tmp) / "index", settings=settings)
         rag.ingest(case_documents(cases))
-        retrieval = retrieval_check(rag, cases, settings.answer_k)
+        retrieval = retrieval_check(rag, cases, settings.answer_k or settings.answer_max_sources)
         print(f"retrieval: {retrieval['both_retrieved']} of {sum(1 for c in cases if c['injected'])} questions "
-              f"bring their injected document into the top {settings.answer_k}", file=sys.stderr, flush=True)
+              f"bring their injected document into the top {settings.answer_k or settings.answer_max_sources}",
+              file=sys.stderr, flush=True)
         generator.warm_up()
         for focus in (int(f) for f in args.focus.split(",")):
             answerer = Answerer(lambda q, k, f: rag.search(q, k=k, filter=f), generator, k=settings.answer_k,
