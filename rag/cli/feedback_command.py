@@ -109,7 +109,7 @@ def run_show(args: argparse.Namespace) -> int:
         print(f"  {cited}[{s.number}] {shorten(s.title, 60)} (chunk {s.chunk_id}) {mark}")
     settings = record.settings
     print(f"settings   model {settings.get('model', '?')}, style {settings.get('style', '?')}, "
-          f"k {settings.get('k')}, sampling {json.dumps(settings.get('sampling', {}))}")
+          f"k {'auto' if settings.get('k') is None else settings['k']}, sampling {json.dumps(settings.get('sampling', {}))}")
     return 0
 
 
