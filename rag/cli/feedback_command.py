@@ -108,8 +108,9 @@ def run_show(args: argparse.Namespace) -> int:
         cited = "*" if s.number in record.cited else " "
         print(f"  {cited}[{s.number}] {shorten(s.title, 60)} (chunk {s.chunk_id}) {mark}")
     settings = record.settings
-    print(f"settings   model {settings.get('model', '?')}, style {settings.get('style', '?')}, "
-          f"k {'auto' if settings.get('k') is None else settings['k']}, sampling {json.dumps(settings.get('sampling', {}))}")
+    k = "auto" if settings.get("k") is None else settings["k"]
+    print(f"settings   model {settings.get('model', '?')}, style {settings.get('style', '?')}, k {k}, "
+          f"sampling {json.dumps(settings.get('sampling', {}))}")
     return 0
 
 
