@@ -95,7 +95,7 @@ def render_source_mark(answer: Answer, number: int, key: str) -> None:
 
 def saved_summary(record: Any) -> str:
     """What is stored, in words: the rating, the correction, the marked sources."""
-    parts = [{"up": "👍 right", "down": "👎 wrong"}.get(record.rating, "no rating")]
+    parts = [{"up": "rated right", "down": "rated wrong"}.get(record.rating, "not rated")]
     if record.correction:
         parts.append(f"correction “{record.correction}”")
     good = [s.number for s in record.sources if s.relevant]

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import DOCUMENTS, ScriptedGenerator
+from feedback_kit import DOCUMENTS, ScriptedGenerator
 
 from rag.cli.eval_qa_command import read_items
 from rag.core.errors import ConfigError

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import DOCUMENTS, ScriptedGenerator
+from feedback_kit import DOCUMENTS, ScriptedGenerator
 
 from rag.core.errors import ConfigError, RagloomError
 from rag.core.secrets import register_secret

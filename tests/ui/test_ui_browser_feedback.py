@@ -52,7 +52,7 @@ def test_thumbs_down_and_correction_become_a_scored_evaluation_set(index_copy: P
             expect(answer.get_by_text("first token", exact=False)).to_be_visible(timeout=240_000)
 
             answer.get_by_role("radio", name="Thumbs down").click()
-            expect(answer.get_by_text("Feedback saved: 👎 wrong", exact=False)).to_be_visible(timeout=30_000)
+            expect(answer.get_by_text("Feedback saved: rated wrong", exact=False)).to_be_visible(timeout=30_000)
             correction = answer.get_by_label("The right answer is …", exact=True)
             expect(correction).to_be_visible(timeout=30_000)
             correction.fill("1871")
