@@ -175,3 +175,18 @@ def test_store_errors_are_one_line(tmp_path: Path) -> None:
     with pytest.raises(RagloomError, match="feedback store .* is damaged"):
         FeedbackStore(folder).list()
     assert FeedbackStore(tmp_path / "nowhere").list() == []  # nothing recorded yet: nothing to list
+
+
+def test_concurrent_updates_lose_nothing(rag, index: Path) -> None:
+    """The UI's threads, the CLI and the library may write one record at once: every change survives."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    answer = rag.ask(QUESTION, k=3)
+    rag.feedback(answer, rating="down")
+    store = FeedbackStore(index)
+    changes = [{"relevant": [1]}, {"irrelevant": [2]}, {"relevant": [3]}, {"correction": "1871"}] * 3
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda change: rag.feedback(answer.id, **change), changes))
+    record = store.get(answer.id)
+    assert [s.relevant for s in record.sources] == [True, False, True] and record.correction == "1871"
+    assert len(store.list()) == 1
