@@ -49,7 +49,7 @@ def test_thumbs_down_and_correction_become_a_scored_evaluation_set(index_copy: P
             chat_input.fill(QUESTION)
             chat_input.press("Enter")
             answer = page.locator("[data-testid='stChatMessage']").nth(1)
-            expect(answer.get_by_text("first token", exact=False)).to_be_visible(timeout=240_000)
+            expect(answer.get_by_text("first token", exact=False)).to_be_visible(timeout=600_000)
 
             answer.get_by_role("radio", name="Thumbs down").click()
             expect(answer.get_by_text("Feedback saved: rated wrong", exact=False)).to_be_visible(timeout=30_000)
