@@ -51,13 +51,15 @@ def test_thumbs_down_and_correction_become_a_scored_evaluation_set(index_copy: P
             answer = page.locator("[data-testid='stChatMessage']").nth(1)
             expect(answer.get_by_text("first token", exact=False)).to_be_visible(timeout=600_000)
 
-            answer.get_by_role("radio", name="Thumbs down").click()
-            expect(answer.get_by_text("Feedback saved: rated wrong", exact=False)).to_be_visible(timeout=30_000)
+            thumbs_down = answer.get_by_role("radio", name="Thumbs down")  # drawn after the sources and charts
+            expect(thumbs_down).to_be_visible(timeout=300_000)
+            thumbs_down.click()
+            expect(answer.get_by_text("Feedback saved: rated wrong", exact=False)).to_be_visible(timeout=120_000)
             correction = answer.get_by_label("The right answer is …", exact=True)
-            expect(correction).to_be_visible(timeout=30_000)
+            expect(correction).to_be_visible(timeout=120_000)
             correction.fill("1871")
             answer.get_by_role("button", name="Save correction").click()
-            expect(answer.get_by_text("correction “1871”", exact=False)).to_be_visible(timeout=30_000)
+            expect(answer.get_by_text("correction “1871”", exact=False)).to_be_visible(timeout=120_000)
             expect(page.locator("[data-testid='stException']")).to_have_count(0)
             page.screenshot(path=str(tmp_path / "feedback.png"), full_page=True)
         finally:
