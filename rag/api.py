@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from rag.core.answer import Answer
     from rag.core.protocols import Generator
     from rag.core.types import Message
+    from rag.feedback import FeedbackStore
     from rag.pipeline import Answerer
 
 Source = str | os.PathLike[str] | Document | Connector
@@ -381,6 +382,24 @@ class RAG:
             if notes and not isinstance(piece, str):
                 piece = replace(piece, notes=(*piece.notes, *notes))
             yield piece
+
+    # -- feedback ------------------------------------------------------------------------------
+    @property
+    def feedback_store(self) -> FeedbackStore:
+        """Users' feedback on answers, beside the index (``feedback.sqlite``; re-ingesting keeps it)."""
+        from rag.feedback import FeedbackStore
+
+        return FeedbackStore(self.path)
+
+    def feedback(self, answer_or_id: Answer | str, *, rating: str | None = None, correction: str | None = None,
+                 relevant: Iterable[int] = (), irrelevant: Iterable[int] = (), unmark: Iterable[int] = ()) -> str:
+        """Record feedback on an answer (or update it, by the id this returns): ``rating`` up / down / none,
+        a ``correction`` (the right answer; "" removes it), source numbers ``[n]`` marked ``relevant`` or
+        ``irrelevant`` (``unmark`` clears a mark). Unset arguments keep what was recorded before."""
+        from rag.feedback import record_feedback
+
+        return record_feedback(self.feedback_store, answer_or_id, rating=rating, correction=correction,
+                               relevant=relevant, irrelevant=irrelevant, unmark=unmark)
 
     def as_langchain_runnable(self, options: AskOptions | None = None) -> Any:
         """The whole pipeline as a LangChain ``Runnable`` (question in, answer dict out)."""

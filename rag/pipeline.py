@@ -13,7 +13,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from rag.core.answer import EXTRA_CONTEXT_KEY, Answer, Claim, Timings, resolve_citations, strip_citations
@@ -59,6 +59,7 @@ class _Request:
     min_score: float | None
     extra: tuple[ScoredChunk, ...]
     history: tuple[Message, ...]
+    style: str = "full"
 
 
 def extra_context_chunks(documents: Sequence[Document]) -> tuple[ScoredChunk, ...]:
@@ -164,7 +165,7 @@ class Answerer:
         spec.system_prompt(opts.target_language)  # fail before retrieval when a language is missing
         return _Request(question.strip(), spec, opts.sampling or self.sampling, k, opts.filter,
                         coerce_examples(opts.examples, spec.name, opts.style), opts.target_language, opts.min_score,
-                        extra_context_chunks(opts.extra_context), history)
+                        extra_context_chunks(opts.extra_context), history, opts.style)
 
     def _run(self, req: _Request, *, stream: bool) -> Iterator[str | Answer]:
         started = time.perf_counter()
@@ -185,7 +186,8 @@ class Answerer:
             notes.append(f"best cosine similarity {best if best is None else round(best, 3)} is below the "
                          f"refusal threshold {self.refusal_threshold}; the model was not called")
             answer = Answer(REFUSAL_TEXT, refused=True, notes=tuple(notes), query=query, task=req.spec.name,
-                            timings=Timings(retrieve_seconds, 0.0, time.perf_counter() - started, 0.0))
+                            timings=Timings(retrieve_seconds, 0.0, time.perf_counter() - started, 0.0),
+                            question=req.question, history=req.history, settings=self._settings_used(req))
             if stream:
                 yield answer.text
             yield answer
@@ -285,8 +287,14 @@ class Answerer:
             completion_tokens=generation.completion_tokens, timings=timings,
             refused=bool(req.spec.grounded and _DONT_KNOW.match(strip_citations(text))),
             notes=tuple(notes), query=query, task=req.spec.name, unknown_citations=unknown, data=data,
-            claims=claims,
+            claims=claims, question=req.question, history=req.history, settings=self._settings_used(req),
         )
+
+    def _settings_used(self, req: _Request) -> dict[str, Any]:
+        """What produced the answer (kept with user feedback); names and numbers only, never credentials."""
+        return {"model": self.generator.name, "task": req.spec.name, "style": req.style, "k": req.k,
+                "min_score": req.min_score, "filter": dict(req.filter) if req.filter else None,
+                "sampling": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(req.sampling).items()}}
 
 
 def _approximate_tokens(text: str) -> int:

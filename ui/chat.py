@@ -16,6 +16,7 @@ from rag import RAG, Answer, AskOptions, Generator, Message
 from ui.charts import embedding_scatter, score_bars
 from ui.errors import readable
 from ui.export import conversation_json, conversation_markdown
+from ui.feedback import render_feedback
 from ui.projection import embedding_points
 from ui.prompt_view import render_prompt
 from ui.resources import Warmup
@@ -82,6 +83,7 @@ def render_details(turn: dict[str, Any], key: str) -> None:
         render_prompt(answer, turn.get("context_window"))
     for note in answer.notes:
         st.caption(f"Note: {note}")
+    render_feedback(answer, key)
 
 
 def answer_turn(question: str, rag: RAG | None, generator: Generator | None, warmup: Warmup | None,

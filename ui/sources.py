@@ -12,6 +12,7 @@ import re
 import streamlit as st
 
 from rag import Answer, ScoredChunk, source_title, strip_citations
+from ui.feedback import render_source_mark
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 _WORD = re.compile(r"\w{3,}")
@@ -97,6 +98,7 @@ def render_sources(answer: Answer, key: str) -> None:
             meta = source.chunk.metadata
             origin = meta.get("source") or meta.get("url") or source.chunk.document_id
             st.caption(f"`{origin}` · rank {source.rank} · chunk {source.chunk.id}")
+            render_source_mark(answer, number, key)
             st.markdown(highlighted_excerpt(source.chunk.text, answer.text))
             if st.toggle("Show the whole chunk", key=f"{key}_whole_{number}"):
                 st.code(source.chunk.text, language=None, wrap_lines=True)

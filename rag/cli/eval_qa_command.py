@@ -14,6 +14,10 @@ is answered greedily in ``--style full`` (the product's default: a complete cite
 fact recall, citation precision, grounded share, off-topic questions declined, median answer
 words, TTFT and total p50, and the span-QA metrics (EM, F1, answer-in-context, yes/no accuracy).
 ``--json FILE`` writes the summary, the settings and every answer.
+
+A set exported from users' feedback (``ragloom eval export --feedback``) is read directly; it is
+answered from the index it was made on (``--index DIR``, no ``--passages``). Its items without a
+gold answer (retrieval-only) are skipped here and counted.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from rag.api import RAG
 from rag.cli.common import settings_from
 from rag.config import Settings
 from rag.core.answer import Answer
@@ -35,6 +40,7 @@ from rag.core.errors import ConfigError
 from rag.core.sampling import SamplingParams
 from rag.core.types import Document, Message
 from rag.evaluation.docs_chat import EvalItem, read_chat_set
+from rag.evaluation.feedback_set import is_feedback_set, read_feedback_set
 from rag.evaluation.qa import read_questions, results_as_dicts, run_qa_eval
 from rag.pipeline import DEFAULT_REFUSAL_THRESHOLD
 
@@ -60,6 +66,12 @@ def read_items(path: str | Path, limit: int | None = None) -> list[EvalItem]:
     """Questions from a ``question,answer`` CSV or a docs-chat ``.jsonl`` set."""
     if not Path(path).is_file():
         raise ConfigError(f"{path}: no such questions file")
+    if is_feedback_set(path):
+        feedback = read_feedback_set(path)
+        items = [item.eval_item() for item in feedback if item.for_qa][:limit]
+        if skipped := sum(not item.for_qa for item in feedback):
+            print(f"{path}: {skipped} retrieval-only items (no gold answer) skipped", file=sys.stderr)
+        return items
     if str(path).lower().endswith((".jsonl", ".ndjson")):
         return read_chat_set(path, limit)
     return read_questions(path, limit)
@@ -79,10 +91,13 @@ def _eval_subparsers(subparsers: argparse._SubParsersAction) -> argparse._SubPar
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = _eval_subparsers(subparsers).add_parser(
         "qa", help="answer quality (answer_hit, citations, grounding, EM/F1) and latency")
-    parser.add_argument("--passages", required=True,
+    parser.add_argument("--passages",
                         help="CSV with id,passage columns, or a folder/file of documents to ingest")
     parser.add_argument("--questions", required=True,
-                        help="CSV with question,answer columns, or a docs-chat .jsonl set")
+                        help="CSV with question,answer columns, a docs-chat .jsonl set, or a set from "
+                             "`ragloom eval export --feedback`")
+    parser.add_argument("--index", metavar="DIR",
+                        help="answer from this existing index instead of ingesting --passages")
     parser.add_argument("--style", choices=["full", "short"], default=None,
                         help="answer style (default: setting answer_style, full)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N questions")
@@ -104,8 +119,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _open_or_build(index_dir: str, passages: str, settings: Settings) -> Any:
-    from rag.api import RAG
-
     folder = Path(index_dir)
     if folder.is_dir() and any(folder.iterdir()):
         return RAG.open(folder, settings=settings)
@@ -125,16 +138,21 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--limit must be >= 1")
     if args.max_new_tokens is not None and args.max_new_tokens < 1:
         raise ConfigError("--max-new-tokens must be >= 1")
+    if (args.passages is None) == (args.index is None):
+        raise ConfigError("give either --passages (documents to index) or --index DIR (an existing index)")
+    if args.index is not None and args.index_dir is not None:
+        raise ConfigError("--index-dir builds an index from --passages; with --index the index exists already")
     items = read_items(args.questions, args.limit)
     if not items:
-        raise ConfigError(f"{args.questions}: no questions")
+        raise ConfigError(f"{args.questions}: no questions with a gold answer to score")
     with tempfile.TemporaryDirectory(prefix="ragloom-eval-") as tmp:
         started = time.perf_counter()
         settings = settings_from(args).with_(backend=args.backend, model=args.model)
         style = args.style or settings.answer_style
         max_new = args.max_new_tokens or (SHORT_MAX_NEW_TOKENS if style == "short" else None)
         sampling = SamplingParams(greedy=True, max_new_tokens=max_new) if max_new else SamplingParams(greedy=True)
-        rag = _open_or_build(args.index_dir or tmp, args.passages, settings)
+        rag = (RAG.open(args.index, settings=settings) if args.index is not None
+               else _open_or_build(args.index_dir or tmp, args.passages, settings))
         index_seconds = time.perf_counter() - started
         generator = rag.generator
         generator.warm_up()  # model load is not part of per-question latency

@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "rag.cli.check_command",
     "rag.cli.eval_command",
     "rag.cli.eval_qa_command",
+    "rag.cli.eval_export_command",
+    "rag.cli.feedback_command",
     "rag.cli.ui_command",
     "rag.cli.serve_command",
     "rag.cli.keys_command",

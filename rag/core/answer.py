@@ -8,6 +8,7 @@ kept: they are listed in ``unknown_citations`` and mentioned in ``notes``.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,11 +71,21 @@ class Answer:
     unknown_citations: tuple[int, ...] = ()
     data: Any = None  # parsed structured output (the ``extract`` task's JSON object)
     claims: tuple[Claim, ...] = ()  # the answer's sentences checked against their citations
+    # What feedback on this answer needs: a stable id, the question as asked (``query`` may be a
+    # follow-up's rewrite), the conversation before it and the settings that produced it.
+    id: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
+    question: str = ""
+    history: tuple[Message, ...] = ()
+    settings: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-compatible dict (sources carry their number, score, rank, text and metadata)."""
         return {
+            "id": self.id,
             "text": self.text,
+            "question": self.question or self.query,
+            "history": [dict(m) for m in self.history],
+            "settings": dict(self.settings),
             "query": self.query,
             "task": self.task,
             "refused": self.refused,
