@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,8 @@ def main() -> None:
     parser.add_argument("--learning-rate", type=float, default=TuneSettings.learning_rate)
     parser.add_argument("--no-wiki", action="store_true", help="skip the second domain")
     parser.add_argument("--keep", type=Path, help="write the tuned model here (default: a temporary folder)")
+    parser.add_argument("--work", type=Path, help="keep the indexes here and reuse them (the base index is only "
+                        "re-checked, not re-embedded, on a second run); default: a temporary folder")
     args = parser.parse_args()
     scifact = SHARED / "scifact"
     settings = TuneSettings(epochs=args.epochs, batch_size=args.batch_size, max_seq_length=args.max_seq_length,
@@ -67,7 +70,9 @@ def main() -> None:
     load_before = os.getloadavg()
     results: dict[str, Any] = {"settings": settings.__dict__, "load_average_before": load_before}
     with tempfile.TemporaryDirectory(prefix="ragloom-tune-bench-") as name:
-        tmp = Path(name)
+        tmp = args.work or Path(name)
+        for stale in ("tuned-index", "wiki-tuned"):  # built with the previous run's tuned model
+            shutil.rmtree(tmp / stale, ignore_errors=True)
         tuned = args.keep or tmp / "tuned"
         print("scoring the bundled model on SciFact test ...", flush=True)
         results["scifact_base"] = score(scifact, tmp / "base", None)

@@ -28,7 +28,8 @@ from rag.tuning.mining import Candidates
 from rag.tuning.pairs import TrainingPair
 
 MIN_PAIRS = 20  # fewer cannot give a training batch and a validation query worth the name
-VALIDATION_POOL_PER_QUERY = 10
+VALIDATION_POOL_PER_QUERY = 5  # mined candidates per held-out query in the pool (each check embeds the pool)
+MAX_VALIDATION_QUERIES = 100
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,10 @@ class TuneResult:
 
 def split_validation(pairs: Sequence[TrainingPair], fraction: float, seed: int
                      ) -> tuple[list[TrainingPair], list[TrainingPair]]:
-    """Hold out whole queries: ``(train, validation)``; at least one query on each side."""
+    """Hold out whole queries: ``(train, validation)``; at least one query on each side, at most 100 held out."""
     keys = sorted({p.key for p in pairs})
     random.Random(seed).shuffle(keys)
-    held = set(keys[:max(1, min(len(keys) - 1, round(len(keys) * fraction)))])
+    held = set(keys[:max(1, min(len(keys) - 1, MAX_VALIDATION_QUERIES, round(len(keys) * fraction)))])
     return [p for p in pairs if p.key not in held], [p for p in pairs if p.key in held]
 
 
