@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rag.cli.common import settings_from
 from rag.core.errors import ConfigError
+from rag.tuning.trainer import TuneSettings
 
 EXAMPLES = """\
 examples:
@@ -27,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "embedder", help="fine-tune the bundled MiniLM embedder (CPU; minutes)", epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Fine-tune all-MiniLM-L6-v2 with in-batch negatives plus hard negatives mined with the "
-                    "current model, hold out 10%% of the queries for validation, stop when validation nDCG@10 "
+                    "current model, hold out 10% of the queries for validation, stop when validation nDCG@10 "
                     "stops improving, and write a sentence-transformers folder (with its ONNX int8 file) that "
                     "--embedder DIR uses. The bundled model is never changed.")
     source = tune.add_mutually_exclusive_group(required=True)
@@ -40,11 +41,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       "of --eval-set); default: the BEIR corpus, or the pairs' own passages")
     tune.add_argument("--out", required=True, metavar="DIR", help="new folder for the tuned model")
     tune.add_argument("--force", action="store_true", help="replace --out if it holds an earlier tune output")
-    tune.add_argument("--epochs", type=int, default=1, help="passes over the pairs (default 1)")
-    tune.add_argument("--batch-size", type=int, default=32, help="pairs per step; more in-batch negatives (default 32)")
-    tune.add_argument("--max-seq-length", type=int, default=256, help="tokens of a passage seen in training "
-                      "(default 256; 128 trains ~2x faster)")
-    tune.add_argument("--learning-rate", type=float, default=3e-5)
+    tune.add_argument("--epochs", type=int, default=TuneSettings.epochs,
+                      help=f"passes over the pairs (default {TuneSettings.epochs}; early stopping may end sooner)")
+    tune.add_argument("--batch-size", type=int, default=TuneSettings.batch_size,
+                      help=f"pairs per step: more in-batch negatives, slower steps (default {TuneSettings.batch_size})")
+    tune.add_argument("--max-seq-length", type=int, default=TuneSettings.max_seq_length,
+                      help=f"passage tokens seen in training (default {TuneSettings.max_seq_length}; the saved model "
+                           "still reads as far as the base)")
+    tune.add_argument("--learning-rate", type=float, default=TuneSettings.learning_rate)
     tune.add_argument("--max-minutes", type=float, default=None, help="stop after this long, keeping the best "
                       "checkpoint")
     tune.add_argument("--no-hard-negatives", action="store_true", help="in-batch negatives only (faster, weaker)")
@@ -54,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rag.api import RAG
-    from rag.tuning import TuneSettings, pairs_from_beir, pairs_from_eval_set, read_pairs, tune_embedder
+    from rag.tuning import pairs_from_beir, pairs_from_eval_set, read_pairs, tune_embedder
 
     settings = TuneSettings(epochs=args.epochs, batch_size=args.batch_size, max_seq_length=args.max_seq_length,
                             learning_rate=args.learning_rate, max_minutes=args.max_minutes,
