@@ -192,9 +192,9 @@ def train(base: Path, pairs: Sequence[TrainingPair], candidates: Candidates, set
     best = result.base_validation["ndcg@10"]
     result.best_validation = dict(result.base_validation)
     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    steps_per_epoch = len(make_batches(train_pairs, settings.batch_size, random.Random(0)))
-    total = steps_per_epoch * settings.epochs
-    check_every = max(1, math.ceil(steps_per_epoch / settings.evaluations_per_epoch))
+    epochs = [make_batches(train_pairs, settings.batch_size, rng) for _ in range(settings.epochs)]
+    total = sum(len(batches) for batches in epochs)
+    check_every = max(1, math.ceil(len(epochs[0]) / settings.evaluations_per_epoch))
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
     schedule = get_linear_schedule_with_warmup(optimizer, int(total * settings.warmup), total)
     spare = [p.positive for p in train_pairs]  # random negatives for a query that has no mined one
@@ -202,8 +202,8 @@ def train(base: Path, pairs: Sequence[TrainingPair], candidates: Candidates, set
     model.train()
     bar = tqdm(total=total, desc="fine-tuning", unit="step", disable=not progress_bar, dynamic_ncols=True)
     try:
-        for _epoch in range(settings.epochs):
-            for batch in make_batches(train_pairs, settings.batch_size, rng):
+        for batches in epochs:
+            for batch in batches:
                 columns = [[p.query for p in batch], [p.positive for p in batch]]
                 if settings.hard_negatives:
                     columns.append([_negative(p, candidates, spare, rng) for p in batch])
