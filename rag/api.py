@@ -417,6 +417,8 @@ def _recorded_embedder(path: Path, manifest: dict[str, Any], settings: Settings)
     folder = recorded.get("path")
     if isinstance(folder, str) and Path(folder).is_dir():
         return folder
+    if Path(recorded["name"]).is_dir():  # an index from before paths were recorded: the folder's name, here
+        return str(recorded["name"])
     raise RagloomError(f"index {path} was built with the local embedder {recorded['name']!r}"
                        + (f" from {folder}, which is gone" if folder else "")
                        + "; pass --embedder DIR (or set `embedder`) to that model's folder")
