@@ -165,7 +165,10 @@ def train(base: Path, pairs: Sequence[TrainingPair], candidates: Candidates, set
     result is the base weights (and ``best_step`` is 0), never a worse model.
     """
     import torch
-    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    try:  # sentence-transformers 6 moved the losses; 3 to 5 keep them here
+        from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    except ImportError:  # pragma: no cover - older sentence-transformers
+        from sentence_transformers.losses import MultipleNegativesRankingLoss
     from tqdm import tqdm
     from transformers import get_linear_schedule_with_warmup
 
@@ -183,6 +186,7 @@ def train(base: Path, pairs: Sequence[TrainingPair], candidates: Candidates, set
     inference_length = int(model.max_seq_length)
     model.max_seq_length = min(settings.max_seq_length, inference_length)  # shorter in training: faster steps
     loss = MultipleNegativesRankingLoss(model)
+    prepare = getattr(model, "preprocess", None) or model.tokenize  # tokenize before sentence-transformers 6
     validator = Validator(validation, candidates)
     result = TuneResult(model, len(pairs), len(train_pairs), len(validator.keys))
     started = time.perf_counter()
@@ -207,7 +211,7 @@ def train(base: Path, pairs: Sequence[TrainingPair], candidates: Candidates, set
                 columns = [[p.query for p in batch], [p.positive for p in batch]]
                 if settings.hard_negatives:
                     columns.append([_negative(p, candidates, spare, rng) for p in batch])
-                features = [model.preprocess(texts) for texts in columns]
+                features = [prepare(texts) for texts in columns]
                 value = loss(features, None)
                 value.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
