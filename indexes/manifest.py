@@ -57,5 +57,6 @@ def check_embedder(manifest: dict[str, Any], folder: Path, name: str | None, dim
     if (name is not None and name != built["name"]) or (dimension is not None and dimension != built["dimension"]):
         raise IndexMismatchError(
             f"index {folder} was built with embedder {built['name']!r} ({built['dimension']} dims), "
-            f"not {name!r} ({dimension} dims); use that embedder or ingest into a new index"
+            f"not {name!r} ({dimension} dims); use that embedder, ingest into a new index, or switch it with "
+            f"`ragloom reembed --index {folder} --embedder DIR`"
         )

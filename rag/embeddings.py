@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.bundled_embedder import bundled_model_path
+from rag.bundled_embedder import bundled_model_path, folder_embedder_name, tune_info
 from rag.config import DEFAULT_EMBEDDER
 from rag.core.errors import ConfigError
 from rag.core.protocols import Embedder
@@ -47,7 +47,7 @@ class SentenceTransformerEmbedder:
                 raise ConfigError(
                     f"embedder {model!r} is neither {DEFAULT_EMBEDDER!r} nor a sentence-transformers folder"
                 )
-            self.name = path.resolve().name
+            self.name = folder_embedder_name(path)
             self._path = path
         self.device = device
         self._model: Any = None
@@ -113,16 +113,22 @@ def onnx_available() -> bool:
 def create_embedder(name: str | Path = DEFAULT_EMBEDDER, backend: str | None = None, **options: Any) -> Embedder:
     """An embedder by name: the bundled model's name, or a local sentence-transformers folder.
 
-    ``backend``: ``auto`` (default; ONNX for the bundled model when available, else torch),
-    ``onnx`` or ``torch``. Local folders use torch under ``auto``: their pooling may not be mean.
+    ``backend``: ``auto`` (default; ONNX for the bundled model and for a ``ragloom tune`` output, which
+    carries its own ONNX file, when available; else torch), ``onnx`` or ``torch``. Other local folders
+    use torch under ``auto``: their pooling may not be mean.
     """
     backend = (backend or os.environ.get(BACKEND_ENV) or "auto").lower()
     if backend not in BACKENDS:
         raise ConfigError(f"unknown embedder backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if backend == "onnx" or (backend == "auto" and str(name) == DEFAULT_EMBEDDER and onnx_available()):
+    if backend == "onnx" or (backend == "auto" and _onnx_ready(name) and onnx_available()):
         if not onnx_available():
             raise ImportError("the onnx embedder backend needs onnxruntime and onnx: pip install onnxruntime onnx")
         from rag.onnx_embedder import OnnxEmbedder
 
         return OnnxEmbedder(name, **options)
     return SentenceTransformerEmbedder(name, **options)
+
+
+def _onnx_ready(name: str | Path) -> bool:
+    """The bundled model, or a tune output that shipped its ONNX export (both mean-pooled MiniLMs)."""
+    return str(name) == DEFAULT_EMBEDDER or bool(tune_info(Path(name).expanduser()).get("onnx"))

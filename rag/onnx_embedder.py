@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.bundled_embedder import bundled_model_path
+from rag.bundled_embedder import bundled_model_path, folder_embedder_name, tune_info
 from rag.config import DEFAULT_EMBEDDER, cache_dir
 from rag.core.errors import ConfigError
 
@@ -67,11 +67,28 @@ def export_key(folder: Path, quantize: str | None) -> str:
     return hashlib.sha256(payload.encode() + config).hexdigest()[:16]
 
 
+def prebuilt_onnx(folder: Path, quantize: str | None) -> Path | None:
+    """The ONNX file a ``ragloom tune`` output carries, if it was made by this recipe from these weights."""
+    onnx = tune_info(folder).get("onnx")
+    if not isinstance(onnx, dict) or onnx.get("recipe") != RECIPE or onnx.get("quantize") != quantize:
+        return None
+    target = folder / str(onnx.get("file", ""))
+    try:
+        weights = _weights_file(folder)
+    except ConfigError:
+        return None
+    if not target.is_file() or folder.resolve() not in target.resolve().parents \
+            or weights.stat().st_size != onnx.get("weights_bytes"):
+        return None
+    return target
+
+
 def _check_pooling(folder: Path) -> None:
     pooling = folder / "1_Pooling" / "config.json"
     if pooling.is_file():
         config = json.loads(pooling.read_text(encoding="utf-8"))
-        if not config.get("pooling_mode_mean_tokens", False):
+        # sentence-transformers < 6 writes pooling_mode_mean_tokens, 6 and later pooling_mode = "mean"
+        if not config.get("pooling_mode_mean_tokens", False) and config.get("pooling_mode") != "mean":
             raise ConfigError(f"{folder}: the ONNX embedder supports mean pooling only; use the torch backend")
 
 
@@ -159,7 +176,7 @@ class OnnxEmbedder:
             path = Path(model).expanduser()
             if not (path / "config.json").is_file():
                 raise ConfigError(f"embedder {model!r} is neither {DEFAULT_NAME!r} nor a sentence-transformers folder")
-            self.name = path.resolve().name
+            self.name = folder_embedder_name(path)
             self._path = path
         self.quantize = quantize
         self.threads = threads or os.cpu_count() or 1
@@ -185,6 +202,9 @@ class OnnxEmbedder:
         """The cached ONNX file for this model and recipe (exported on first call)."""
         folder = self.folder
         suffix = self.quantize or "fp32"
+        shipped = prebuilt_onnx(folder, self.quantize)
+        if shipped is not None:
+            return shipped
         root = self._cache_dir or cache_dir() / "onnx"
         target = root / f"{self.name}-{export_key(folder, self.quantize)}" / f"model-{suffix}.onnx"
         if not target.is_file():

@@ -13,11 +13,19 @@ from rag.config import Settings, load_settings
 
 def add_index_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", metavar="DIR", help="index folder (default: setting `index`, .ragloom/index)")
+    add_embedder_argument(parser)
+
+
+def add_embedder_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--embedder", metavar="DIR", help="embedder: a local sentence-transformers folder (e.g. "
+                        "from `ragloom tune embedder`) or all-MiniLM-L6-v2 (default: setting `embedder`; an "
+                        "existing index uses its own)")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from file and environment, then the command's own flags on top."""
-    return load_settings(getattr(args, "config", None)).with_(index_kind=getattr(args, "index_kind", None))
+    return load_settings(getattr(args, "config", None)).with_(index_kind=getattr(args, "index_kind", None),
+                                                              embedder=getattr(args, "embedder", None))
 
 
 def open_rag(args: argparse.Namespace, must_exist: bool = True) -> RAG:

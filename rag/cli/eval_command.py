@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from rag.cli.common import settings_from
+from rag.cli.common import add_embedder_argument, settings_from
 from rag.core.errors import ConfigError
 from rag.evaluation.retrieval import run_beir
 from rag.retrieval import RetrievalMode
@@ -33,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                            help="retrieval mode (default: setting retrieval_mode, hybrid)")
     retrieval.add_argument("--compare", action="store_true", help="run dense, keyword and hybrid on one index")
     retrieval.add_argument("--index-dir", metavar="DIR", help="keep the index here and reuse it next time")
+    add_embedder_argument(retrieval)
     retrieval.add_argument("--json", dest="json_file", metavar="FILE", help="also write the metrics to FILE")
     retrieval.set_defaults(func=run)
 

@@ -29,6 +29,8 @@ COMMAND_MODULES = (
     "rag.cli.ui_command",
     "rag.cli.serve_command",
     "rag.cli.keys_command",
+    "rag.cli.tune_command",
+    "rag.cli.reembed_command",
 )
 
 DESCRIPTION = """\
