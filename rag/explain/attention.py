@@ -136,7 +136,8 @@ class AttentionExplainer:
         label = (f"attention of {self.model}: answer tokens to source tokens, last {len(chosen)} of {count} layers, "
                  f"{mass.shape[1]} heads averaged; {share:.0%} of the answer's attention went to source text")
         return Explanation(ATTENTION, label, sources, model=self.model, layers=tuple(chosen), source_share=share,
-                           notes=tuple(notes), seconds=time.perf_counter() - started, heads=heads)
+                           notes=tuple(notes), seconds=time.perf_counter() - started, tokens=total,
+                           heads=heads)
 
     @staticmethod
     def _attention(hf_model: Any, ids: list[int], prompt_length: int,

@@ -90,6 +90,7 @@ class Explanation:
     source_share: float | None = None
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
+    tokens: int = 0  # attention: prompt and answer tokens the model re-read
     heads: AttentionHeads | None = field(default=None, repr=False, compare=False)
 
     def head_view(self, layer: int, head: int) -> tuple[SourceExplanation, ...]:
@@ -106,6 +107,7 @@ class Explanation:
         out: dict[str, Any] = {
             "method": self.method, "model": self.model, "label": self.label,
             "layers": list(self.layers), "source_share": self.source_share, "seconds": round(self.seconds, 3),
+            "tokens": self.tokens,
             "notes": list(self.notes), "sources": [s.to_dict() for s in self.sources],
         }
         if self.heads is not None:  # small: layers x heads x sources
