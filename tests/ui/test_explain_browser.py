@@ -45,7 +45,7 @@ def test_explain_tab_draws_bars_and_heat_map(sample_index: Path, tmp_path: Path)
         browser = launch_chromium(pw)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1200})
-            page.goto(url)
+            page.goto(url, timeout=180_000)  # a loaded machine can take a while to serve the first page
             chat_input = page.locator(CHAT_INPUT)
             expect(chat_input).to_be_editable(timeout=60_000)
             chat_input.fill("What is the default chunk size?")
