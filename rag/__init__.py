@@ -57,6 +57,7 @@ _EXPORTS = {
     "ConnectorOptions": "connectors",
     "load_sources": "connectors",
     "parse_cli_filters": "indexes.filters",
+    "Explanation": "rag.explain",
 }
 __all__ = [
     "RAG", "AskOptions", "IngestReport", "SyncMode", "Chunk", "Document", "ScoredChunk", "Skipped", "Message",
@@ -65,7 +66,7 @@ __all__ = [
     "BackendMissingError", "UnsupportedCapabilityError", "Settings", "load_settings", "cache_dir",
     "DEFAULT_EMBEDDER", "TASKS", "Example", "bundled_examples", "ANSWER_STYLES", "source_title", "DEFAULT_MODEL",
     "BUNDLED_MODELS", "create_generator", "generator_from_settings", "supported_suffixes",
-    "ConnectorOptions", "load_sources", "parse_cli_filters",
+    "ConnectorOptions", "load_sources", "parse_cli_filters", "Explanation",
 ]
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ if TYPE_CHECKING:
     from rag.core.protocols import Embedder, Generator, Index
     from rag.core.sampling import SamplingParams
     from rag.core.types import Chunk, Document, Filter, Message, ScoredChunk, Skipped
+    from rag.explain import Explanation
     from rag.generation import DEFAULT_MODEL, create_generator
     from rag.generation.from_settings import generator_from_settings
     from rag.generation.models import BUNDLED_MODELS

@@ -31,6 +31,7 @@ from rag.core.protocols import Connector, Embedder, Index
 from rag.core.sampling import SamplingParams
 from rag.core.types import Chunk, Document, DocumentRecord, Filter, ScoredChunk
 from rag.embeddings import create_embedder
+from rag.explain import AnswerExplainer
 from rag.ingest import Ingestor, IngestReport, SyncMode
 from rag.live_tools import ToolRegistry
 from rag.prompts.focus import SourceFocus
@@ -387,6 +388,8 @@ class RAG:
         for piece in pieces:
             if notes and not isinstance(piece, str):
                 piece = replace(piece, notes=(*piece.notes, *notes))
+            if not isinstance(piece, str):
+                piece = replace(piece, explainer=AnswerExplainer.from_settings(self.settings, self.embedder))
             yield piece
 
     # -- feedback ------------------------------------------------------------------------------

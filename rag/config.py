@@ -66,6 +66,8 @@ class Settings:
     api_key_env: str = "OPENAI_API_KEY"  # name of the environment variable holding the API key
     context_window: int | None = None  # prompt + answer tokens; default: the model's own (capped)
     threads: int | None = None  # generator CPU threads; default: physical cores
+    explain_model: str = "qwen2.5-coder-0.5b"  # Answer.explain(): the local model whose attention is shown
+    explain_layers: int | None = None  # Answer.explain(): last layers averaged; default: the last third
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with the given fields changed; ``None`` values mean "leave as is"."""

@@ -15,6 +15,7 @@ import streamlit as st
 from rag import RAG, Answer, AskOptions, Generator, Message
 from ui.charts import embedding_scatter, score_bars
 from ui.errors import readable
+from ui.explain_view import render_explain
 from ui.export import conversation_json, conversation_markdown
 from ui.feedback import render_feedback
 from ui.projection import embedding_points
@@ -71,8 +72,8 @@ def render_details(turn: dict[str, Any], key: str) -> None:
     speed = f" · {t.tokens_per_second:.1f} tokens/s" if t.tokens_per_second else ""
     st.caption(f"{len(answer.sources)} sources · retrieval {t.retrieve_seconds:.2f} s · first token "
                f"{t.first_token_seconds:.1f} s · total {t.total_seconds:.1f} s{speed} · task {answer.task}")
-    sources, scores, space, prompt = st.tabs([f"Sources ({len(answer.sources)})", "Scores", "Embedding space",
-                                              "Prompt"])
+    sources, scores, space, prompt, explain = st.tabs([f"Sources ({len(answer.sources)})", "Scores",
+                                                       "Embedding space", "Prompt", "Explain"])
     with sources:
         render_sources(answer, key)
     with scores:
@@ -81,6 +82,8 @@ def render_details(turn: dict[str, Any], key: str) -> None:
         embedding_scatter(turn.get("points") or [], key)
     with prompt:
         render_prompt(answer, turn.get("context_window"))
+    with explain:
+        render_explain(answer, key)
     for note in answer.notes:
         st.caption(f"Note: {note}")
     render_feedback(answer, key)

@@ -11,6 +11,7 @@ import sys
 from typing import Any, TextIO
 
 from rag.cli.common import add_index_argument, settings_from
+from rag.cli.explain_output import add_explain_arguments, explain, print_explanation
 from rag.core.answer import Answer
 from rag.core.errors import ConfigError
 from rag.core.options import ANSWER_STYLES, AskOptions
@@ -109,6 +110,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_generation_arguments(parser)
     parser.add_argument("--show-prompt", action="store_true", help="print the prompt that was sent")
     parser.add_argument("--json", action="store_true", help="print the whole Answer as JSON (no streaming)")
+    add_explain_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -117,7 +119,11 @@ def run(args: argparse.Namespace) -> int:
     options = ask_options(args, rag)
     if args.json:
         answer = rag.ask(args.question, options, tools=list(rag.tools))
-        json.dump(answer.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
+        data = answer.to_dict()
+        if args.explain:
+            explanation = explain(answer, args.explain_method)
+            data["explain"] = explanation.to_dict() if explanation is not None else None
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
         print()
         return 0
     answer = None
@@ -131,4 +137,6 @@ def run(args: argparse.Namespace) -> int:
         print_sources(answer)
         if args.show_prompt:
             print_prompt(answer)
+        if args.explain and (explanation := explain(answer, args.explain_method)) is not None:
+            print_explanation(explanation)
     return 0

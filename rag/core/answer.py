@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rag.core.errors import RagloomError
 from rag.core.types import Message, ScoredChunk
 
 # "[1]", "[1, 3]", "[1][2]" and "[1-2]"-free forms: the bracket must hold only numbers and commas.
@@ -77,6 +79,20 @@ class Answer:
     question: str = ""
     history: tuple[Message, ...] = ()
     settings: dict[str, Any] = field(default_factory=dict, compare=False)
+    # What ``explain()`` calls (``rag.explain.AnswerExplainer``, attached by the ``RAG`` facade): core cannot
+    # import the models, so the layer that has them hands the answer its explainer.
+    explainer: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
+
+    def explain(self, method: str = "auto") -> Any:
+        """Which sources (and which of their words) this answer drew on: a ``rag.explain.Explanation``.
+
+        ``method``: ``"attention"`` (a local model's attention), ``"grounding"`` (model-free evidence
+        overlap) or ``"auto"`` (attention when available). For an answer not made by ``RAG``, use
+        ``rag.explain.explain_answer(answer)``.
+        """
+        if self.explainer is None:
+            raise RagloomError("this answer carries no explainer; use rag.explain.explain_answer(answer)")
+        return self.explainer(self, method)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-compatible dict (sources carry their number, score, rank, text and metadata)."""

@@ -165,6 +165,20 @@ class TransformersGenerator:
         assert self._window is not None
         return self._window
 
+    @property
+    def hf_model(self) -> Any:
+        """The loaded ``transformers`` model (loaded on first use), for analysis such as ``rag.explain``."""
+        self.warm_up()
+        if self._model is None:
+            raise ConfigError("this TransformersGenerator was built with tokenizer_only=True")
+        return self._model
+
+    @property
+    def hf_tokenizer(self) -> Any:
+        """The loaded ``transformers`` tokenizer (loaded on first use)."""
+        self.warm_up()
+        return self._tokenizer
+
     def render(self, messages: Sequence[Message]) -> str:
         """The prompt text exactly as the model's chat template renders it."""
         self.warm_up()
