@@ -12,6 +12,7 @@ import re
 import streamlit as st
 
 from rag import Answer, ScoredChunk, source_title, strip_citations
+from ui.page_view import render_page_view
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 _WORD = re.compile(r"\w{3,}")
@@ -98,6 +99,7 @@ def render_sources(answer: Answer, key: str) -> None:
             origin = meta.get("source") or meta.get("url") or source.chunk.document_id
             st.caption(f"`{origin}` · rank {source.rank} · chunk {source.chunk.id}")
             st.markdown(highlighted_excerpt(source.chunk.text, answer.text))
+            render_page_view(number, source, key)  # the rendered PDF page, or the passage in context
             if st.toggle("Show the whole chunk", key=f"{key}_whole_{number}"):
                 st.code(source.chunk.text, language=None, wrap_lines=True)
     if answer.dropped:
