@@ -25,6 +25,7 @@ from ui.page_image import HighlightedPage, PageRenderError, highlighted_page
 
 log = logging.getLogger("ragloom.ui")
 CONTEXT_CHARS = 700  # document text shown on each side of the passage
+PAGE_WIDTH_PX = 720  # the page beside the answer, readable without filling the screen (fullscreen enlarges it)
 _NEIGHBOURS = 3  # chunks fetched on each side of the cited one (overlapping chunks: 2 usually cover 700 chars)
 _PNG_CACHE: OrderedDict[tuple[object, ...], tuple[bytes, HighlightedPage]] = OrderedDict()
 _PNG_CACHED = 24
@@ -59,7 +60,7 @@ def _render_pdf_page(location: PageLocation, path: Path, key: str) -> None:
                            on_click="ignore", icon=":material/download:")
     lines = len(shown.boxes_px)
     marked = f"{lines} highlighted line{'s' if lines != 1 else ''}" if lines else "no line positions were recorded"
-    st.image(png, caption=f"{path.name}, page {page} ({marked})", width="stretch")
+    st.image(png, caption=f"{path.name}, page {page} ({marked})", width=PAGE_WIDTH_PX)
 
 
 def highlighted_png(path: Path, location: PageLocation, page: int) -> tuple[bytes, HighlightedPage]:

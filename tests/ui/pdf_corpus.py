@@ -60,6 +60,26 @@ class GeneratedPdf:
         return next(p for p in self.paragraphs if words in p.text)
 
 
+MILL = ("# The river mill\n\n"
+        + "The river mill at Ostby grinds oats and barley for the farms of the valley. " * 6 + "\n\n"
+        + "The miller, Ada Brenner, keeps the sluice gate open from April to October. " * 6 + "\n\n"
+        + "In winter the wheel is stopped and the millstones are dressed with a steel pick. " * 6 + "\n")
+
+
+def build_index(folder: Path) -> tuple[Path, GeneratedPdf, Path]:
+    """An index of the guide (one chunk per paragraph, with line boxes) and a Markdown file (chunked as usual)."""
+    from rag.api import RAG
+
+    guide = write_pdf(folder / "guide.pdf")
+    mill = folder / "mill.md"
+    mill.write_text(MILL, encoding="utf-8")
+    index = folder / "index"
+    with RAG(index) as rag:
+        rag.ingest(guide.documents(), chunk=False)
+        rag.ingest([mill])
+    return index, guide, mill
+
+
 def write_pdf(path: Path) -> GeneratedPdf:
     """Write the guide (A4, two pages) and return each paragraph with the box of each of its lines."""
     from fpdf import FPDF

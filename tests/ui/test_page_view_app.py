@@ -10,30 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pdf_corpus import GeneratedPdf, write_pdf
+from pdf_corpus import GeneratedPdf, build_index
 from streamlit.testing.v1 import AppTest
 from ui_testkit import APP, APP_TIMEOUT, RecordingGenerator
 
 pytest.importorskip("pypdfium2")
 
-MILL = ("# The river mill\n\n"
-        + "The river mill at Ostby grinds oats and barley for the farms of the valley. " * 6 + "\n\n"
-        + "The miller, Ada Brenner, keeps the sluice gate open from April to October. " * 6 + "\n\n"
-        + "In winter the wheel is stopped and the millstones are dressed with a steel pick. " * 6 + "\n")
-
-
 @pytest.fixture(scope="module")
 def guide_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GeneratedPdf, Path]:
     from rag.api import RAG
 
-    folder = tmp_path_factory.mktemp("cite")
-    guide = write_pdf(folder / "guide.pdf")
-    mill = folder / "mill.md"
-    mill.write_text(MILL, encoding="utf-8")
-    index = folder / "index"
-    with RAG(index) as rag:
-        rag.ingest(guide.documents(), chunk=False)  # one chunk per paragraph, with the reader's boxes
-        rag.ingest([mill])  # chunked as usual: neighbours for the context view
+    index, guide, mill = build_index(tmp_path_factory.mktemp("cite"))
+    with RAG(index) as rag:  # the Markdown file has neighbours for the context view
         assert len(rag.chunk_ids({"document_id": str(mill.resolve())})) >= 3
     return index, guide, mill
 
