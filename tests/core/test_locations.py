@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from rag.core.answer import Answer
 from rag.core.locations import PageBox, page_location
 from rag.core.types import Chunk, ScoredChunk
@@ -66,3 +68,16 @@ def test_the_answer_json_carries_each_sources_location() -> None:
                                  "boxes": [[2, 72.0, 100.5, 400.0, 112.5], [3, 72.0, 60.0, 300.0, 72.0]],
                                  "page_width": 595.28, "page_height": 841.89, "link": "/docs/guide.pdf#page=2"}
     assert second["location"] is None
+
+
+def test_the_service_sources_carry_the_same_location() -> None:
+    pytest.importorskip("fastapi")
+    from rag.service.answering import source_dict
+    from rag.service.schemas import Source
+
+    hit = ScoredChunk(_chunk(PDF_META), score=0.8, rank=1, cosine=0.8)
+    body = Source.model_validate(source_dict(1, hit)).model_dump()
+    assert body["location"]["boxes"][0] == [2, 72.0, 100.5, 400.0, 112.5]
+    assert body["location"]["link"] == "/docs/guide.pdf#page=2"
+    plain = ScoredChunk(_chunk({"source": "/docs/notes.md"}, "/docs/notes.md"), score=0.5, rank=2)
+    assert Source.model_validate(source_dict(2, plain)).location is None

@@ -215,3 +215,33 @@ def test_context_html_escapes_the_document_text() -> None:
     page = context_html("<script>alert(1)</script>", "the <b>passage</b> & more", "<img src=x onerror=alert(2)>")
     assert "<script>" not in page and "<img" not in page and "<b>" not in page
     assert "&lt;script&gt;" in page and "the &lt;b&gt;passage&lt;/b&gt; &amp; more</mark>" in page
+
+
+# -- the file reader's own chunks ---------------------------------------------------------------------------------
+def test_a_pdf_ingested_by_the_file_reader_opens_at_its_page(guide: GeneratedPdf, tmp_path: Path) -> None:
+    """Whatever the PDF reader records (the page alone, or line boxes too), the cited page can be shown.
+
+    With line boxes (the layout-aware reader of issue 16), the highlight must fall on the passage's lines.
+    """
+    from rag.api import RAG
+    from ui.page_view import highlighted_png
+
+    with RAG(tmp_path / "index") as rag:
+        rag.ingest([guide.path])
+        hit = rag.search("Which pier does the ferry to Skellig Mor leave from?", k=1)[0]
+    location = page_location(hit.chunk)
+    assert location is not None and location.page == 1
+    path = file_links.servable_pdf(hit, location)
+    assert path == guide.path.resolve()
+    png, shown = highlighted_png(path, location, location.page)
+    assert png.startswith(b"\x89PNG") and shown.image.width == 1000
+    assert len(shown.boxes_px) == len(location.boxes_on(1))
+    if location.boxes:  # the chunk holds the ferry paragraph, so its lines are among the highlighted ones
+        ferry = guide.paragraph_with("Skellig Mor")
+        for line in ferry.boxes:
+            assert any(abs(box.top - line[2]) < 4 and abs(box.bottom - line[4]) < 4 and box.x0 < line[3]
+                       and line[1] < box.x1 for box in location.boxes_on(1)), (line, location.boxes)
+        assert all(0 <= box.x0 < box.x1 <= guide.page_width and box.bottom <= guide.page_height
+                   for box in location.boxes)
+    else:
+        assert _amber_bounds(shown.image, (0, 0, shown.image.width, shown.image.height)) is None
