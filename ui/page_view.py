@@ -16,12 +16,16 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from rag import RAG, Chunk, PageLocation, ScoredChunk, page_location
+from rag import Chunk, PageLocation, ScoredChunk, page_location
 from ui.file_links import link_for, route_mounted, servable_pdf
 from ui.page_image import HighlightedPage, PageRenderError, highlighted_page
+
+if TYPE_CHECKING:
+    from rag import RAG  # the facade loads the models' libraries; the chat has it loaded already
 
 log = logging.getLogger("ragloom.ui")
 CONTEXT_CHARS = 700  # document text shown on each side of the passage

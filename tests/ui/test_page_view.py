@@ -245,3 +245,45 @@ def test_a_pdf_ingested_by_the_file_reader_opens_at_its_page(guide: GeneratedPdf
                    for box in location.boxes)
     else:
         assert _amber_bounds(shown.image, (0, 0, shown.image.width, shown.image.height)) is None
+
+
+# -- the view itself (AppTest on a small script: no index, no model) ------------------------------------------------
+_VIEW_SCRIPT = """
+import streamlit as st
+from rag.core.types import Chunk, ScoredChunk
+from ui.page_view import render_page_view
+
+meta = st.session_state["meta"]
+chunk = Chunk(id=3, document_id=st.session_state["document_id"], text="passage", start=0, end=7, metadata=meta)
+render_page_view(1, ScoredChunk(chunk, 0.9, 1), "turn1")
+"""
+
+
+def _view(guide: GeneratedPdf, meta: dict, document_id: str | None = None) -> object:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_string(_VIEW_SCRIPT, default_timeout=60)
+    at.session_state["meta"] = {"source": str(guide.path), "page_width": guide.page_width,
+                                "page_height": guide.page_height, **meta}
+    at.session_state["document_id"] = document_id or f"{guide.path}#page=1"
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_passage_over_two_pages_lets_the_reader_pick_the_page(guide: GeneratedPdf) -> None:
+    ferry, lighthouse = guide.paragraph_with("Skellig Mor"), guide.paragraph_with("lighthouse")
+    at = _view(guide, {"page": 1, "pages": [1, 2], "boxes": ferry.boxes + lighthouse.boxes[:1]})
+    assert at.image[0].captions == ["guide.pdf, page 1 (2 highlighted lines)"]
+    at.selectbox(key="pg-turn1-1-page").set_value(2).run()
+    assert at.image[0].captions == ["guide.pdf, page 2 (1 highlighted line)"]
+    assert "page 2" in at.download_button[0].proto.label
+
+
+def test_a_pdf_page_that_cannot_be_rendered_falls_back_to_the_text(guide: GeneratedPdf, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(guide.path.read_bytes()[:600])
+    at = _view(guide, {"page": 1, "source": str(broken)}, document_id=f"{broken}#page=1")
+    assert not at.image
+    assert any("cannot be shown" in c.value for c in at.caption)
+    assert at.toggle(key="pg-turn1-1-context").label == "Show in the document"
