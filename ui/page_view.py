@@ -70,7 +70,10 @@ def _render_pdf_page(location: PageLocation, path: Path, key: str) -> None:
 def highlighted_png(path: Path, location: PageLocation, page: int) -> tuple[bytes, HighlightedPage]:
     """PNG of ``page`` with the passage's boxes on it, cached: every rerun redraws every source."""
     boxes = tuple((b.x0, b.top, b.x1, b.bottom) for b in location.boxes_on(page))
-    stat = path.stat()
+    try:
+        stat = path.stat()
+    except OSError as exc:  # removed since it was cited
+        raise PageRenderError(f"the file is not readable any more ({exc.strerror or exc})") from exc
     cache_key = (str(path), stat.st_size, stat.st_mtime_ns, page, boxes, location.page_width, location.page_height)
     with _png_lock:
         if cache_key in _PNG_CACHE:
