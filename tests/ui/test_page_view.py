@@ -159,6 +159,7 @@ def test_the_route_serves_the_pdf_inline_and_nothing_else(guide: GeneratedPdf) -
 
     from ui.server import serve_source
 
+    file_links._mounted.clear()  # importing ui/server.py marks the route mounted; the other tests run without it
     client = TestClient(Starlette(routes=[Route(file_links.ROUTE, serve_source)]))
     url = file_links.link_for(guide.path.resolve(), 2).split("#")[0]
     reply = client.get(url)
@@ -277,7 +278,13 @@ def test_a_passage_over_two_pages_lets_the_reader_pick_the_page(guide: Generated
     assert at.image[0].captions == ["guide.pdf, page 1 (2 highlighted lines)"]
     at.selectbox(key="pg-turn1-1-page").set_value(2).run()
     assert at.image[0].captions == ["guide.pdf, page 2 (1 highlighted line)"]
-    assert "page 2" in at.download_button[0].proto.label
+    assert "page 2" in at.download_button[0].proto.label  # `streamlit run ui/app.py`: no file route
+    file_links.mark_route_mounted()  # as ui/server.py does
+    try:
+        at.run()
+        assert not at.download_button and at.link_button[0].proto.url.endswith("/guide.pdf#page=2")
+    finally:
+        file_links._mounted.clear()
 
 
 def test_a_pdf_page_that_cannot_be_rendered_falls_back_to_the_text(guide: GeneratedPdf, tmp_path: Path) -> None:
