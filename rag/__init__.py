@@ -28,6 +28,8 @@ _EXPORTS = {
     "Answer": "rag.core.answer",
     "Citation": "rag.core.answer",
     "strip_citations": "rag.core.answer",
+    "page_location": "rag.core.locations",
+    "PageLocation": "rag.core.locations",
     "SamplingParams": "rag.core.sampling",
     "Generator": "rag.core.protocols",
     "Embedder": "rag.core.protocols",
@@ -67,6 +69,7 @@ __all__ = [
     "DEFAULT_EMBEDDER", "TASKS", "Example", "bundled_examples", "ANSWER_STYLES", "source_title", "DEFAULT_MODEL",
     "BUNDLED_MODELS", "create_generator", "generator_from_settings", "supported_suffixes",
     "ConnectorOptions", "load_sources", "parse_cli_filters", "Explanation",
+    "page_location", "PageLocation",
 ]
 
 if TYPE_CHECKING:
@@ -86,6 +89,7 @@ if TYPE_CHECKING:
         RagloomError,
         UnsupportedCapabilityError,
     )
+    from rag.core.locations import PageLocation, page_location
     from rag.core.options import ANSWER_STYLES, AskOptions
     from rag.core.protocols import Embedder, Generator, Index
     from rag.core.sampling import SamplingParams

@@ -13,6 +13,7 @@ import streamlit as st
 
 from rag import Answer, ScoredChunk, source_title, strip_citations
 from ui.feedback import render_source_mark
+from ui.page_view import render_page_view
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 _WORD = re.compile(r"\w{3,}")
@@ -100,6 +101,7 @@ def render_sources(answer: Answer, key: str) -> None:
             st.caption(f"`{origin}` · rank {source.rank} · chunk {source.chunk.id}")
             render_source_mark(answer, number, key)
             st.markdown(highlighted_excerpt(source.chunk.text, answer.text))
+            render_page_view(number, source, key)  # the rendered PDF page, or the passage in context
             if st.toggle("Show the whole chunk", key=f"{key}_whole_{number}"):
                 st.code(source.chunk.text, language=None, wrap_lines=True)
     if answer.dropped:

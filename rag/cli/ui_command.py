@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     env.setdefault("TOKENIZERS_PARALLELISM", "false")
     if args.index:
         env[INDEX_ENV] = str(Path(args.index).expanduser().resolve())
-    command = streamlit_command(app_path(), port)
+    command = streamlit_command(app_path().with_name("server.py"), port)  # the chat plus its cited-PDF route
     print(f"ragloom chat: http://{HOST}:{port}  (Ctrl+C stops it)", flush=True)
     child = subprocess.Popen(command, env=env)
     try:

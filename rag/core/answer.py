@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rag.core.errors import RagloomError
+from rag.core.locations import page_location
 from rag.core.types import Message, ScoredChunk
 
 # "[1]", "[1, 3]", "[1][2]" and "[1-2]"-free forms: the bracket must hold only numbers and commas.
@@ -95,7 +96,8 @@ class Answer:
         return self.explainer(self, method)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-compatible dict (sources carry their number, score, rank, text and metadata)."""
+        """A JSON-compatible dict (sources carry their number, score, rank, text, metadata and ``location``:
+        file, page(s) and line boxes for PDF sources, so any front end can open the page and highlight)."""
         return {
             "id": self.id,
             "text": self.text,
@@ -134,6 +136,7 @@ def _chunk_dict(number: int | None, s: ScoredChunk) -> dict[str, Any]:
         "document_id": s.chunk.document_id,
         "text": s.chunk.text,
         "metadata": s.chunk.metadata,
+        "location": location.to_dict() if (location := page_location(s.chunk)) else None,
     }
 
 

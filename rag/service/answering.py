@@ -15,7 +15,7 @@ from typing import Any
 import anyio
 from fastapi import Request
 
-from rag import Answer, SamplingParams, ScoredChunk
+from rag import Answer, SamplingParams, ScoredChunk, page_location
 from rag.service.collections import Collection
 from rag.service.errors import ApiError
 from rag.service.generation_slots import GenerationSlots, QueueFull
@@ -50,7 +50,7 @@ def source_dict(number: int | None, hit: ScoredChunk) -> dict[str, Any]:
     return {"number": number, "rank": hit.rank, "score": hit.score, "cosine": hit.cosine, "keyword": hit.keyword,
             "chunk_id": chunk.id, "document_id": chunk.document_id,
             "source": str(chunk.metadata.get("source", chunk.document_id)), "text": chunk.text,
-            "metadata": chunk.metadata}
+            "metadata": chunk.metadata, "location": location.to_dict() if (location := page_location(chunk)) else None}
 
 
 def grounding(collection: Collection, answer: Answer) -> dict[str, Any]:

@@ -33,6 +33,18 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 # -- shared ----------------------------------------------------------------------------------------
+class Location(BaseModel):
+    """Where a PDF source's text is: boxes are [page, x0, top, x1, bottom] in points, origin top-left."""
+
+    source: str
+    page: int
+    pages: list[int]
+    boxes: list[list[float]]
+    page_width: float | None = None
+    page_height: float | None = None
+    link: str = Field(description="the file with a #page=N fragment")
+
+
 class Source(BaseModel):
     number: int | None = Field(None, description="the [n] an answer cites this source by")
     rank: int
@@ -44,6 +56,7 @@ class Source(BaseModel):
     source: str
     text: str
     metadata: dict[str, Any]
+    location: Location | None = Field(None, description="PDF sources: file, page(s) and line boxes to highlight")
 
 
 class Citation(BaseModel):
