@@ -46,6 +46,7 @@ class TwoColumnTruth:
     title: str
     paragraphs: list[str]  # in reading order: left column top to bottom, then the right column
     pages: int = 1
+    by_page: list[list[str]] = field(default_factory=list)  # the same paragraphs, per page
     hyphenated: list[str] = field(default_factory=list)  # words split across lines by a hyphen
 
 
@@ -118,7 +119,8 @@ def two_column(path: Path, *, pages: int = 2, interleaved: bool = True, seed: in
                 rows.append(None)
                 number += 1
             columns.append(rows)
-        truth.paragraphs.extend(_paragraphs(columns[0]) + _paragraphs(columns[1]))
+        truth.by_page.append(_paragraphs(columns[0]) + _paragraphs(columns[1]))
+        truth.paragraphs.extend(truth.by_page[-1])
         order = ([(c, i) for i in range(lines_per_column) for c in range(2)] if interleaved
                  else [(c, i) for c in range(2) for i in range(lines_per_column)])
         for column, index in order:
@@ -167,14 +169,16 @@ def table(path: Path, *, rows: list[list[str]] | None = None, pages: int = 1) ->
     for page in range(1, pages + 1):
         pdf.add_page()
         _running(pdf, page)
-        pdf.set_xy(20, 25)
+        pdf.set_xy(20, 40)
         pdf.set_font("Helvetica", style="B", size=15)
-        pdf.cell(0, 10, truth.heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 10, truth.heading if page == 1 else f"{truth.heading} (continued)",
+                 new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", size=10)
         pdf.set_x(20)
         pdf.multi_cell(170, 6, truth.before, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(4)
-        with pdf.table(num_heading_rows=2, width=150, col_widths=(40, 35, 35, 40), text_align="LEFT", line_height=7) as grid:
+        with pdf.table(num_heading_rows=2, width=150, col_widths=(40, 35, 35, 40), text_align="LEFT",
+                       line_height=7) as grid:
             head = grid.row()
             head.cell("Region", rowspan=2)
             head.cell("Revenue", colspan=2)

@@ -19,6 +19,7 @@ read is reported as ``Skipped`` and the others are still read.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 from collections.abc import Iterator
@@ -43,8 +44,10 @@ for _name in ("pdfminer", "pdfplumber", "pypdf"):
 
 
 def read(info: FileInfo, data: bytes) -> Iterator[Document | Skipped]:
-    import pdfplumber  # imported on first PDF only
-
+    try:
+        import pdfplumber  # imported on first PDF only
+    except ImportError as exc:
+        raise FormatError("reading PDFs needs pdfplumber: pip install 'ragloom[pdf]'") from exc
     if not data.lstrip()[:5].startswith(b"%PDF"):
         raise FormatError("not a PDF (no %PDF header)")
     try:
@@ -61,7 +64,8 @@ def read(info: FileInfo, data: bytes) -> Iterator[Document | Skipped]:
             raise FormatError(f"{count} pages, over the {info.options.max_pdf_pages}-page limit")
         yield from _documents(info, data, pdf, count, title)
     finally:
-        pdf.close()
+        with contextlib.suppress(Exception):  # a page tree that cannot be walked has nothing to release
+            pdf.close()
 
 
 def _documents(info: FileInfo, data: bytes, pdf: Any, count: int, title: str) -> Iterator[Document | Skipped]:

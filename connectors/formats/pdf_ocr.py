@@ -33,6 +33,8 @@ def needs_ocr(page: Any) -> bool:
 
 def ocr_page(document: Any, number: int) -> PageContent:
     """Page ``number`` (1-based) of a pypdfium2 ``document``, read by OCR; sets ``ocr_confidence``."""
+    import numpy as np
+
     page = document[number - 1]
     try:
         width, height = page.get_size()
@@ -41,6 +43,7 @@ def ocr_page(document: Any, number: int) -> PageContent:
         page.close()
     # pages are upright: the angle classifier only ever turns a clean line upside down
     result, _ = _load()(image, use_cls=False, return_word_box=True)
+    gray = np.asarray(image.convert("L"))
     words: list[Word] = []
     weighted = characters = 0.0
     for item in result or ():
@@ -49,7 +52,7 @@ def ocr_page(document: Any, number: int) -> PageContent:
             continue
         xs = [float(p[0]) / RENDER_SCALE for p in quad]
         ys = [float(p[1]) / RENDER_SCALE for p in quad]
-        line = _spaced_words(item[3], item[4], min(ys), max(ys)) if len(item) >= 5 else []
+        line = _spaced_words(gray, quad, item[3], item[4], min(ys), max(ys)) if len(item) >= 5 else []
         words += line or _line_words(text, min(xs), max(xs), min(ys), max(ys))
         weighted += score * len(text)
         characters += len(text)
@@ -69,37 +72,63 @@ def _even_sizes(words: list[Word]) -> None:
             word.size = median
 
 
-def _spaced_words(boxes: list[Any], chars: list[str], top: float, bottom: float) -> list[Word]:
-    """Words rebuilt from per-character boxes: a gap wider than a third of a character is a space.
+def _spaced_words(gray: Any, quad: list[Any], boxes: list[Any], chars: list[str], top: float,
+                  bottom: float) -> list[Word]:
+    """The line's words, with the spaces the recogniser dropped put back from the pixels.
 
     RapidOCR's recogniser (trained mostly on Chinese) often drops the spaces of English text
-    ("Thecargoteamloaded"), which would make the words unsearchable; the character positions keep them.
+    ("Thecargoteamloaded"), which makes words unsearchable. Its per-character positions are too
+    coarse to tell a word gap from a letter gap, so the gaps are measured on the image: runs of
+    blank pixel columns inside the line wider than ``WORD_GAP`` of its height separate words; a space
+    goes between the two characters whose centres lie either side of such a run.
     """
-    glyphs = [(str(ch), float(min(p[0] for p in box)) / RENDER_SCALE, float(max(p[0] for p in box)) / RENDER_SCALE)
-              for ch, box in zip(chars, boxes, strict=False) if str(ch).strip()]
-    if not glyphs:
+    import numpy as np
+
+    x0, x1 = int(min(p[0] for p in quad)), int(max(p[0] for p in quad)) + 1
+    y0, y1 = int(min(p[1] for p in quad)), int(max(p[1] for p in quad)) + 1
+    height = y1 - y0
+    inset = height // 6  # stay clear of the neighbouring lines' ascenders and descenders
+    strip = gray[max(y0 + inset, 0):max(y1 - inset, y0 + inset + 1), max(x0, 0):x1]
+    if strip.size == 0:
         return []
-    widths = sorted(x1 - x0 for _, x0, x1 in glyphs)
-    threshold = max(widths[len(widths) // 2] * 0.3, 0.5)
-    size = (bottom - top) * 0.8
+    inked = (strip < 128).any(axis=0)
+    gaps, run_start = [], None
+    for column, ink in enumerate(np.append(inked, True)):
+        if not ink and run_start is None:
+            run_start = column
+        elif ink and run_start is not None:
+            if column - run_start >= WORD_GAP * height and run_start > 0 and column < len(inked):
+                gaps.append(x0 + (run_start + column) / 2)
+            run_start = None
+    glyphs = [(str(ch), (min(p[0] for p in box) + max(p[0] for p in box)) / 2, box)
+              for ch, box in zip(chars, boxes, strict=False)]
     words: list[Word] = []
-    current = [glyphs[0]]
-    for glyph, previous in zip(glyphs[1:], glyphs, strict=False):
-        gap = glyph[1] - previous[2]
-        if gap > threshold and glyph[0] not in _CLOSING and previous[0] not in _OPENING:
-            words.append(_word(current, top, bottom, size))
+    size = (bottom - top) * 0.8
+    current: list[tuple[str, Any]] = []
+    for index, (char, center, box) in enumerate(glyphs):
+        if not char.strip():
+            if current:
+                words.append(_word(current, top, bottom, size))
             current = []
-        current.append(glyph)
-    words.append(_word(current, top, bottom, size))
+            continue
+        if current and index > 0:
+            before = glyphs[index - 1][1]
+            if any(before < gap < center for gap in gaps):
+                words.append(_word(current, top, bottom, size))
+                current = []
+        current.append((char, box))
+    if current:
+        words.append(_word(current, top, bottom, size))
     return words
 
 
-_CLOSING = set(".,;:!?)]}%'\"")
-_OPENING = set("([{")
+WORD_GAP = 0.2  # share of the line height: a blank run this wide between letters is a space
 
 
-def _word(glyphs: list[tuple[str, float, float]], top: float, bottom: float, size: float) -> Word:
-    return Word("".join(g[0] for g in glyphs), glyphs[0][1], glyphs[-1][2], top, bottom, size)
+def _word(glyphs: list[tuple[str, Any]], top: float, bottom: float, size: float) -> Word:
+    left = min(p[0] for p in glyphs[0][1]) / RENDER_SCALE
+    right = max(p[0] for p in glyphs[-1][1]) / RENDER_SCALE
+    return Word("".join(g[0] for g in glyphs), float(left), float(right), top, bottom, size)
 
 
 def _line_words(text: str, x0: float, x1: float, top: float, bottom: float) -> list[Word]:
