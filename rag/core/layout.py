@@ -14,7 +14,8 @@ over exactly its own words.
 
 The chunker calls ``chunk_layout`` once per chunk: the map is replaced by the chunk's own
 ``page`` (first page), ``pages``, ``boxes`` (``[page, x0, top, x1, bottom]``, one per line it
-touches), ``page_width``/``page_height`` (of ``page``) and ``section``. So the map lives only on the
+touches), ``page_width``/``page_height`` (of ``page``) and ``section`` (the heading path in force
+where the chunk starts, else the first one inside it). So the map lives only on the
 document on its way through the chunker, and every stored chunk carries a few small JSON values.
 """
 
@@ -45,9 +46,12 @@ def chunk_layout(layout: Mapping[str, Any], start: int, end: int) -> dict[str, A
                 out.update(page_width=round(float(width), 2), page_height=round(float(height), 2))
                 break
     sections = layout.get("sections") or []
-    at = bisect_right([int(s) for s, _ in sections], start) - 1
+    starts = [int(s) for s, _ in sections]
+    at = bisect_right(starts, start) - 1
     if at >= 0 and sections[at][1]:
         out["section"] = sections[at][1]
+    elif at + 1 < len(sections) and starts[at + 1] < end and sections[at + 1][1]:
+        out["section"] = sections[at + 1][1]  # no heading yet where the chunk starts: the first one inside it
     return out
 
 
