@@ -2,6 +2,9 @@
 
 On generated PDFs with known ground truth (``bench/pdf_samples.py``):
 
+The plain text of pdfplumber and pypdfium2 (the two libraries a layout-aware reader could build on)
+is measured too, to show what each gives before any layout work.
+
 - reading order: two-column pages written line by line across the columns (``interleaved``, as
   many typesetters do) and column by column (``stream``). Accuracy = share of consecutive
   ground-truth sentence pairs found intact and in order (whitespace and hyphens ignored);
@@ -56,7 +59,27 @@ def langchain_text(path: Path) -> list[str]:
     return [document.page_content for document in PyPDFLoader(str(path)).load()]
 
 
-READERS = {"ragloom": ours, "pypdf": pypdf_text, "langchain PyPDFLoader": langchain_text}
+def pdfplumber_text(path: Path) -> list[str]:
+    """pdfplumber's own plain text, without ragloom's layout pass (what the layout work adds)."""
+    import pdfplumber
+
+    with pdfplumber.open(path) as pdf:
+        return [page.extract_text() or "" for page in pdf.pages]
+
+
+def pypdfium2_text(path: Path) -> list[str]:
+    """PDFium's text (the fast C library considered as the base instead of pdfplumber)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(path)
+    try:
+        return [page.get_textpage().get_text_range() for page in document]
+    finally:
+        document.close()
+
+
+READERS = {"ragloom": ours, "pypdf": pypdf_text, "langchain PyPDFLoader": langchain_text,
+           "pdfplumber plain": pdfplumber_text, "pypdfium2 plain": pypdfium2_text}
 
 
 def _squash(text: str) -> str:

@@ -29,7 +29,7 @@ from connectors.budget import TimeBudget, TimeBudgetExceeded
 from connectors.formats.base import FileInfo, FormatError
 from connectors.formats.pdf_layout import Sections, render
 from connectors.formats.pdf_ocr import OcrUnavailable, needs_ocr, ocr_page
-from connectors.formats.pdf_page import PageContent, read_page
+from connectors.formats.pdf_page import PageContent, StreamTooLarge, check_streams, read_page
 from connectors.formats.pdf_running import strip_running
 from rag.core.layout import LAYOUT_KEY
 from rag.core.types import Document, Skipped
@@ -108,6 +108,7 @@ def _pages(info: FileInfo, data: bytes, pdf: Any, count: int, problems: list[Ski
             page = None
             try:
                 page = pdf.pages[number - 1]
+                check_streams(page)  # before anything makes pdfminer inflate them
                 if info.options.ocr and needs_ocr(page):
                     with TimeBudget(seconds * OCR_BUDGET_FACTOR if seconds else seconds,
                                     f"OCR of page {number}").running():
@@ -118,6 +119,9 @@ def _pages(info: FileInfo, data: bytes, pdf: Any, count: int, problems: list[Ski
             except TimeBudgetExceeded as exc:
                 stats["timed_out"] += 1
                 problems.append(Skipped(source, f"{exc}; its text was not read"))
+                continue
+            except StreamTooLarge as exc:
+                problems.append(Skipped(source, f"page {number}: {exc}"))
                 continue
             except OcrUnavailable as exc:
                 problems.append(Skipped(source, f"page {number} has no text layer and {exc}"))

@@ -13,6 +13,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
+MAX_STREAM_BYTES = 75 * 2**20  # a page stream inflating past this is not read (pypdf's cap; pdfminer has none)
 MIN_SEGMENT_GAP = 6.0  # points: a horizontal gap wider than this (and than ~1 em) splits a line into segments
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 
@@ -94,8 +95,49 @@ class PageContent:
     ocr_confidence: float | None = None  # set when the text came from OCR
 
 
+class StreamTooLarge(Exception):
+    """A page's content would inflate past ``MAX_STREAM_BYTES`` (a decompression bomb)."""
+
+
+def check_streams(page: Any) -> None:
+    """Refuse a pdfplumber ``page`` whose content or form streams inflate past ``MAX_STREAM_BYTES``.
+
+    pdfminer inflates a stream whole, in memory; a few hundred KB of zeros can inflate to gigabytes.
+    Inflating with a bound first costs one extra pass over ordinary (small) page streams.
+    """
+    import zlib
+
+    from pdfminer.pdftypes import LITERALS_FLATE_DECODE, PDFStream, resolve1
+
+    page_object = page.page_obj
+    streams = list(page_object.contents or [])
+    xobjects = resolve1((page_object.resources or {}).get("XObject")) or {}
+    if isinstance(xobjects, dict):
+        for reference in xobjects.values():
+            form = resolve1(reference)
+            if isinstance(form, PDFStream) and getattr(resolve1(form.get("Subtype")), "name", "") == "Form":
+                streams.append(form)
+    for stream in streams:
+        stream = resolve1(stream)
+        if not isinstance(stream, PDFStream) or stream.rawdata is None:
+            continue
+        filters = stream.get_filters()
+        if not filters or filters[0][0] not in LITERALS_FLATE_DECODE:
+            continue
+        data = stream.rawdata
+        if stream.decipher and stream.objid is not None and stream.genno is not None:
+            data = stream.decipher(stream.objid, stream.genno, data, stream.attrs)
+        try:
+            inflated = zlib.decompressobj().decompress(data, MAX_STREAM_BYTES + 1)
+        except zlib.error:
+            continue  # pdfminer has its own recovery for damaged streams
+        if len(inflated) > MAX_STREAM_BYTES:
+            raise StreamTooLarge(f"a content stream inflates past {MAX_STREAM_BYTES // 2**20} MB; not read")
+
+
 def read_page(page: Any, number: int) -> PageContent:
     """The words and tables of a pdfplumber ``page``; words inside a table belong to the table only."""
+    check_streams(page)
     tables = [table for table in (_table(found) for found in page.find_tables()) if table is not None]
     words = []
     for raw in page.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=False):

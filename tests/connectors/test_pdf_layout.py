@@ -162,3 +162,13 @@ def _edit_distance(a: str, b: str) -> int:
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (left != right)))
         previous = current
     return previous[-1]
+
+
+def test_a_page_whose_stream_inflates_past_the_cap_is_skipped(tmp_path: Path) -> None:
+    from bench.hostile import pdf_flate_bomb
+    from connectors.formats.pdf_page import MAX_STREAM_BYTES
+
+    pdf_flate_bomb(tmp_path / "bomb.pdf", MAX_STREAM_BYTES + 2**20)
+    documents, skipped = _load(tmp_path / "bomb.pdf")
+    assert not documents
+    assert "page 1: a content stream inflates past 75 MB" in skipped[0].reason
