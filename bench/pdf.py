@@ -162,15 +162,21 @@ def ocr(folder: Path, pages: int) -> dict[str, Any]:
     truth_pages = [lines[i * 12:(i + 1) * 12] for i in range(pages)]
     path = folder / "scanned.pdf"
     pdf_samples.scanned(path, truth_pages)
+    from connectors.files import FileConnector
+    from rag.core.types import Document
+
     started = time.perf_counter()
-    texts = ours(path)
+    items = list(FileConnector(path).load())
     seconds = time.perf_counter() - started
+    texts = [item.text for item in items if isinstance(item, Document)]
+    skipped = [item.reason for item in items if not isinstance(item, Document)]
     truth = " ".join(" ".join(page) for page in truth_pages)
     got = " ".join(" ".join(texts).split())
     pypdf_chars = sum(len(t.strip()) for t in pypdf_text(path))
     return {"pages": pages, "char_accuracy": round(1 - edit_distance(got, truth) / len(truth), 4),
             "seconds_per_page": round(seconds / pages, 2), "engine_load_seconds": round(load, 2),
-            "pypdf_chars_extracted": pypdf_chars}
+            "pypdf_chars_extracted": pypdf_chars, "skipped": skipped,
+            "confidence": [item.metadata.get("ocr_confidence") for item in items if isinstance(item, Document)]}
 
 
 def long_file(folder: Path, pages: int) -> dict[str, Any]:
@@ -260,30 +266,42 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--long-pages", type=int, default=300)
     parser.add_argument("--ocr-pages", type=int, default=2)
+    parser.add_argument("--parts", default="quality,ocr,long", help="comma-separated: quality, ocr, long")
     parser.add_argument("--read-long", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--reader", default="ragloom", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.read_long:
         _read_long(args.read_long, args.reader, args.long_pages)
         return
+    parts = [part.strip() for part in args.parts.split(",") if part.strip()]
     load_before = os.getloadavg()
+    results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="ragloom-pdf-bench-") as tmp:
         folder = Path(tmp)
-        results = {"quality": quality(folder, args.repeats), "ocr": ocr(folder, args.ocr_pages),
-                   "long_file": long_file(folder, args.long_pages)}
+        if "quality" in parts:
+            results["quality"] = quality(folder, args.repeats)
+        if "ocr" in parts:
+            results["ocr"] = ocr(folder, args.ocr_pages)
+        if "long" in parts:
+            results["long_file"] = long_file(folder, args.long_pages)
     results["load_average"] = {"before": load_before, "after": os.getloadavg()}
-    path = write_results("pdf", results)
-    keys = ["reading_order_interleaved", "reading_order_stream", "table_cells_merged_header", "table_cells_long",
-            "seconds_per_page_interleaved"]
-    print_table(["reader", *keys], [[name, *(row[k] for k in keys)] for name, row in results["quality"].items()])
-    print_table(["OCR char accuracy", "s/page", "engine load s"],
-                [[results["ocr"]["char_accuracy"], results["ocr"]["seconds_per_page"],
-                  results["ocr"]["engine_load_seconds"]]])
-    long = results["long_file"]
-    print_table(["300-page file", "s/page", "peak RSS MiB", "RSS every 50 pages"],
-                [[name, long[name]["seconds_per_page"], long[name]["peak_rss_mib"],
-                  long[name].get("rss_every_50_pages_mib") or long[name]["rss_samples_mib"]]
-                 for name in ("ragloom", "pypdf", "ragloom ingest")])
+    name = "pdf" if len(parts) == 3 else "pdf-" + "-".join(parts)
+    path = write_results(name, results)
+    if "quality" in results:
+        keys = ["reading_order_interleaved", "reading_order_stream", "table_cells_merged_header",
+                "table_cells_long", "seconds_per_page_interleaved"]
+        print_table(["reader", *keys], [[reader, *(row[k] for k in keys)]
+                                        for reader, row in results["quality"].items()])
+    if "ocr" in results:
+        print_table(["OCR char accuracy", "s/page", "engine load s", "skipped"],
+                    [[results["ocr"]["char_accuracy"], results["ocr"]["seconds_per_page"],
+                      results["ocr"]["engine_load_seconds"], len(results["ocr"]["skipped"])]])
+    if "long_file" in results:
+        long = results["long_file"]
+        print_table(["300-page file", "s/page", "peak RSS MiB", "RSS every 50 pages"],
+                    [[reader, long[reader]["seconds_per_page"], long[reader]["peak_rss_mib"],
+                      long[reader].get("rss_every_50_pages_mib") or long[reader]["rss_samples_mib"]]
+                     for reader in ("ragloom", "pypdf", "ragloom ingest")])
     print(f"wrote {path}")
 
 

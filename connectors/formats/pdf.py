@@ -36,7 +36,7 @@ from rag.core.types import Document, Skipped
 
 SUFFIXES = (".pdf",)
 PROGRESS_MIN_PAGES = 20  # files this long get a per-page progress bar (on a terminal)
-OCR_BUDGET_FACTOR = 4  # an OCR'd page may take this many times the page time budget
+OCR_BUDGET_FACTOR = 8  # an OCR'd page may take this many times the page time budget (2 min by default)
 
 # pdfminer logs a warning per oddity in damaged files; the Skipped reason already tells the user
 for _name in ("pdfminer", "pdfplumber", "pypdf"):
