@@ -16,7 +16,7 @@ $(BIN)/python:
 # torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
 $(VENV)/.installed: pyproject.toml constraints.txt setup/install_generation.sh setup/install_browser.sh requirements/models.txt | $(BIN)/python
 	$(PIP) torch==2.13.0
-	$(PIP) -e '.[ui,langchain,scale,server,dev]'  # llama-cpp-python: pinned build in install_generation.sh
+	$(PIP) -e '.[ui,langchain,scale,server,pdf,dev]'  # llama-cpp-python: pinned build in install_generation.sh
 	bash setup/install_generation.sh $(BIN)
 	bash setup/install_browser.sh
 	touch $@

@@ -23,6 +23,7 @@ class ConnectorOptions:
     max_zip_members: int = 10_000
     max_pdf_pages: int = 5_000
     pdf_page_seconds: float = 15.0  # time budget for extracting the text of one PDF page
+    ocr: bool = True  # OCR PDF pages that have no text layer (scans); off = such pages are left out
     max_csv_field_chars: int = 1024 * 1024
     max_json_depth: int = 256
     # csv
@@ -55,6 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--max-file-mb", type=float, default=50.0, metavar="MB", help="skip files larger than MB")
     group.add_argument("--file-seconds", type=float, default=300.0, metavar="S",
                        help="skip a file whose parsing takes longer than S seconds (default 300; 0 = no limit)")
+    group.add_argument("--no-ocr", action="store_true",
+                       help="do not OCR PDF pages without a text layer (scanned pages are then left out)")
     group.add_argument("--csv-text-columns", type=_csv_list, default=(), metavar="A,B", help="CSV columns used as text")
     group.add_argument("--csv-metadata-columns", type=_csv_list, default=(), metavar="A,B",
                        help="CSV columns kept as metadata")
@@ -87,6 +90,7 @@ def from_args(args: argparse.Namespace) -> ConnectorOptions:
         hidden=args.hidden,
         max_file_bytes=int(args.max_file_mb * 1024 * 1024),
         file_seconds=args.file_seconds,
+        ocr=not getattr(args, "no_ocr", False),
         csv_rows=not args.csv_whole_file,
         csv_text_columns=tuple(args.csv_text_columns),
         csv_metadata_columns=tuple(args.csv_metadata_columns),

@@ -18,7 +18,11 @@ Two paths, one invariant (``document.text[chunk.start:chunk.end] == chunk.text``
   boundary before it, and shrinks the guess until the piece fits.
 
 Each chunk carries its document's metadata plus a ``boilerplate`` score (``rag.boilerplate``):
-navigation lists and bare headings are scored once here, so retrieval can demote them.
+navigation lists and bare headings are scored once here, so retrieval can demote them. A document
+with a span-to-box map (``rag.core.layout``, from the PDF reader) gives each chunk, instead of the
+map, the page(s), line boxes and section of its own span. PDF pages are Markdown (headings, tables)
+and are packed from whole blocks like Markdown: a table that fits a chunk stays whole, a longer one
+is cut between rows, never inside one.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import Any
 from rag.block_chunks import pack
 from rag.boilerplate import chunk_metadata
 from rag.core.errors import ConfigError
+from rag.core.layout import LAYOUT_KEY, chunk_layout, without_layout
 from rag.core.types import Document, NewChunk
 
 WINDOW_TEXT_CHARS = 1_000_000  # documents longer than this are cut into token windows
@@ -75,19 +80,19 @@ class Chunker:
         )
 
     def chunk(self, document: Document) -> list[NewChunk]:
+        return [NewChunk(text=document.text[start:end], start=start, end=end,
+                         metadata=self._metadata(document, start, end))
+                for start, end in self._spans(document)]
+
+    def _spans(self, document: Document) -> list[tuple[int, int]]:
         text = document.text
         if not self.settings.enabled:
-            return [NewChunk(text=text, start=0, end=len(text), metadata=chunk_metadata(text, document.metadata))]
+            return [(0, len(text))]
         if len(text) > WINDOW_TEXT_CHARS or _has_long_line(text, WINDOW_LINE_CHARS):
-            return [NewChunk(text=text[start:end], start=start, end=end,
-                             metadata=chunk_metadata(text[start:end], document.metadata))
-                    for start, end in self._windows(text)]
-        if document.metadata.get("file_type") == "markdown":
-            spans = pack(text, self._count, self.settings.chunk_tokens, self.settings.overlap_tokens, self._split)
-        else:
-            spans = self._split(text)
-        return [NewChunk(text=text[start:end], start=start, end=end,
-                         metadata=chunk_metadata(text[start:end], document.metadata)) for start, end in spans]
+            return self._windows(text)
+        if document.metadata.get("file_type") in ("markdown", "pdf"):  # PDF pages are Markdown (headings, tables)
+            return pack(text, self._count, self.settings.chunk_tokens, self.settings.overlap_tokens, self._split)
+        return self._split(text)
 
     def _split(self, text: str) -> list[tuple[int, int]]:
         """``(start, end)`` of the recursive splitter's pieces of ``text``."""
@@ -98,6 +103,14 @@ class Chunker:
                 start = max(0, text.find(piece.page_content))
             spans.append((start, start + len(piece.page_content)))
         return spans
+
+    @staticmethod
+    def _metadata(document: Document, start: int, end: int) -> dict[str, Any]:
+        text, metadata = document.text[start:end], document.metadata
+        layout = metadata.get(LAYOUT_KEY)
+        if isinstance(layout, dict):
+            metadata = {**without_layout(metadata), **chunk_layout(layout, start, end)}
+        return chunk_metadata(text, metadata)
 
     def _windows(self, text: str) -> list[tuple[int, int]]:
         """``(start, end)`` of token windows over ``text``, cut at natural boundaries, overlapping."""

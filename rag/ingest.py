@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from rag.chunking import Chunker
 from rag.core.errors import ConfigError
+from rag.core.layout import OCR_LOW_CONFIDENCE, without_layout
 from rag.core.protocols import Embedder, Index
 from rag.core.types import Document, DocumentRecord, NewChunk, Skipped
 
@@ -97,6 +98,7 @@ class IngestReport:
     chunks: int = 0  # chunks written in this run
     seconds: float = 0.0
     errors: list[dict[str, str]] = field(default_factory=list)  # {source, reason} for skipped and failed
+    low_confidence: list[dict[str, Any]] = field(default_factory=list)  # {source, confidence}: OCR'd pages to check
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -162,6 +164,9 @@ class Ingestor:
                     report.unchanged += 1  # the same source twice in one run: first one wins
                     continue
                 seen.add(item.source_id)
+                confidence = item.metadata.get("ocr_confidence")
+                if isinstance(confidence, int | float) and confidence < OCR_LOW_CONFIDENCE:
+                    report.low_confidence.append({"source": item.source_id, "confidence": confidence})
                 touched.add(str(item.metadata.get("source", item.source_id)))
                 digest = content_hash(item, chunking)
                 if known.get(item.source_id) == digest:
@@ -183,7 +188,8 @@ class Ingestor:
                     report.failed += 1
                     report.errors.append({"source": item.source_id, "reason": f"chunking failed: {exc}"})
                     continue
-                record = DocumentRecord(item.source_id, digest, dict(item.metadata), len(chunks), _now())
+                # the span-to-box map is per chunk now (rag.core.layout); the record keeps the rest
+                record = DocumentRecord(item.source_id, digest, without_layout(item.metadata), len(chunks), _now())
                 pending.append((record, chunks, item.source_id in known))
                 pending_chunks += len(chunks)
                 if pending_chunks >= self.batch_chunks:
@@ -274,7 +280,7 @@ class Ingestor:
                 report.failed += 1
                 report.errors.append({"source": document.source_id, "reason": f"chunking failed: {chunks}"})
                 continue
-            record = DocumentRecord(document.source_id, digest, dict(document.metadata), len(chunks), _now())
+            record = DocumentRecord(document.source_id, digest, without_layout(document.metadata), len(chunks), _now())
             written.append((record, list(chunks), existed))
             vectors.append(rows)
         if written:

@@ -1,75 +1,172 @@
-"""PDF: one document per page, keyed ``<path>#page=N`` with ``page`` = N (1-based) in its metadata.
+"""PDF: one document per page, laid out for reading, keyed ``<path>#page=N`` with ``page`` = N (1-based).
 
-Why per page: every chunk then carries its page without the chunker knowing about pages, and an edit
-on one page re-embeds only that page. A PDF that loses pages: a full sync deletes the vanished page
-ids because they are not seen again; every page also carries ``source`` = the file path, so a sync
-can treat one file's pages as a group. (No page count in metadata: it would change every page's
-content hash whenever one page is added.)
+Why per page: an edit on one page re-embeds only that page, and a full sync deletes the ids of
+pages that vanished. Every page carries ``source`` = the file path, so a sync can treat one file's
+pages as a group. (No page count in metadata: it would change every page's content hash whenever
+one page is added.)
+
+Each page is read with pdfplumber (``pdf_page``): words with their boxes, fonts and sizes, and
+ruled tables. Running headers, footers and page numbers are removed by comparing a few pages
+around each page (``pdf_running``); the rest is put in reading order across columns and rendered
+as Markdown, headings and tables included (``pdf_layout``). A page with no text layer goes through
+OCR (``pdf_ocr``) unless ``ocr`` is off. The document's metadata carries the span-to-box map
+(``rag.core.layout``) that the chunker turns into each chunk's page, boxes and section.
+
+Pages are read one at a time and released (only a window of a few pages waits for the running-
+header check), so a 500-page file never has 500 pages of layout in memory. A page that cannot be
+read is reported as ``Skipped`` and the others are still read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from connectors.budget import TimeBudget, TimeBudgetExceeded
 from connectors.formats.base import FileInfo, FormatError
+from connectors.formats.pdf_layout import Sections, render
+from connectors.formats.pdf_ocr import OcrUnavailable, needs_ocr, ocr_page
+from connectors.formats.pdf_page import PageContent, StreamTooLarge, check_streams, read_page
+from connectors.formats.pdf_running import strip_running
+from rag.core.layout import LAYOUT_KEY
 from rag.core.types import Document, Skipped
 
 SUFFIXES = (".pdf",)
+PROGRESS_MIN_PAGES = 20  # files this long get a per-page progress bar (on a terminal)
+OCR_BUDGET_FACTOR = 8  # an OCR'd page may take this many times the page time budget (2 min by default)
 
-# pypdf logs a warning per oddity in damaged files; the Skipped reason already tells the user
-logging.getLogger("pypdf").setLevel(logging.ERROR)
+# pdfminer logs a warning per oddity in damaged files; the Skipped reason already tells the user
+for _name in ("pdfminer", "pdfplumber", "pypdf"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
 
 
 def read(info: FileInfo, data: bytes) -> Iterator[Document | Skipped]:
-    from pypdf import PdfReader  # imported on first PDF only
-    from pypdf.errors import PyPdfError
-
+    try:
+        import pdfplumber  # imported on first PDF only
+    except ImportError as exc:
+        raise FormatError("reading PDFs needs pdfplumber: pip install 'ragloom[pdf]'") from exc
     if not data.lstrip()[:5].startswith(b"%PDF"):
         raise FormatError("not a PDF (no %PDF header)")
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise FormatError("encrypted PDF (needs a password)")
-        pages = reader.pages
-        count = len(pages)
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 - pdfminer raises many types for damaged files
+        raise FormatError(_open_error(exc)) from exc
+    try:
+        try:
+            count = len(pdf.pages)
+            title = _title(pdf) or info.path.stem
+        except Exception as exc:  # noqa: BLE001 - a broken page tree
+            raise FormatError(_open_error(exc)) from exc
         if count > info.options.max_pdf_pages:
             raise FormatError(f"{count} pages, over the {info.options.max_pdf_pages}-page limit")
-        title = _title(reader) or info.path.stem
-    except FormatError:
-        raise
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
-        raise FormatError(f"corrupt PDF: {exc}") from exc
-    yielded = timed_out = 0
-    for number in range(1, count + 1):
-        page_budget = TimeBudget(info.options.pdf_page_seconds, f"page {number}")
-        try:
-            with page_budget.running():
-                text = (pages[number - 1].extract_text() or "").strip()
-        except TimeBudgetExceeded as exc:
-            timed_out += 1
-            yield Skipped(f"{info.source}#page={number}", f"{exc}; its text was not read")
-            continue
-        except Exception as exc:  # noqa: BLE001 - one unreadable page must not lose the others
-            yield Skipped(f"{info.source}#page={number}", f"cannot extract text from page {number}: {exc}")
-            continue
-        if not text:
-            continue  # blank or scanned page: nothing to index, nothing to report per page
-        yielded += 1
-        yield info.document(text, "pdf", suffix=f"#page={number}", title=title, page=number)
-    if not yielded and timed_out:
-        raise FormatError(f"no text read: {timed_out} of {count} pages took longer than "
+        yield from _documents(info, data, pdf, count, title)
+    finally:
+        with contextlib.suppress(Exception):  # a page tree that cannot be walked has nothing to release
+            pdf.close()
+
+
+def _documents(info: FileInfo, data: bytes, pdf: Any, count: int, title: str) -> Iterator[Document | Skipped]:
+    problems: list[Skipped] = []
+    stats = {"timed_out": 0, "yielded": 0}
+    sections = Sections()
+    for content in strip_running(_pages(info, data, pdf, count, problems, stats)):
+        yield from problems
+        problems.clear()
+        section = sections.path or None
+        text, layout = render(content, sections)
+        if not text.strip():
+            continue  # a blank page: nothing to index, nothing to report
+        stats["yielded"] += 1
+        confidence = content.ocr_confidence
+        yield info.document(text, "pdf", suffix=f"#page={content.number}", title=title, page=content.number,
+                            section=section, ocr=True if confidence is not None else None,
+                            ocr_confidence=confidence, **{LAYOUT_KEY: layout})
+    yield from problems
+    if not stats["yielded"] and stats["timed_out"]:
+        raise FormatError(f"no text read: {stats['timed_out']} of {count} pages took longer than "
                           f"{info.options.pdf_page_seconds:g}s each")
-    if not yielded:
-        raise FormatError("no extractable text (scanned or image-only PDF?)")
+    if not stats["yielded"]:
+        hint = "" if info.options.ocr else "; OCR is off"
+        raise FormatError(f"no extractable text (scanned or image-only PDF?{hint})")
 
 
-def _title(reader: object) -> str | None:
+def _pages(info: FileInfo, data: bytes, pdf: Any, count: int, problems: list[Skipped],
+           stats: dict[str, int]) -> Iterator[PageContent]:
+    """Each readable page's content, in order; unreadable pages go to ``problems``."""
+    from tqdm import tqdm
+
+    rendered: list[Any] = []  # the pypdfium2 document, opened on the first page that needs OCR
+    seconds = info.options.pdf_page_seconds
+    bar = tqdm(total=count, desc=info.path.name[:40], unit=" page", leave=False, dynamic_ncols=True,
+               disable=None if count >= PROGRESS_MIN_PAGES else True)
     try:
-        meta = reader.metadata  # type: ignore[attr-defined]
-        title = meta.title if meta else None
+        for number in range(1, count + 1):
+            source = f"{info.source}#page={number}"
+            page = None
+            try:
+                page = pdf.pages[number - 1]
+                check_streams(page)  # before anything makes pdfminer inflate them
+                if info.options.ocr and needs_ocr(page):
+                    with TimeBudget(seconds * OCR_BUDGET_FACTOR if seconds else seconds,
+                                    f"OCR of page {number}").running():
+                        content = ocr_page(_pdfium(data, rendered), number)
+                else:
+                    with TimeBudget(seconds, f"page {number}").running():
+                        content = read_page(page, number)
+            except TimeBudgetExceeded as exc:
+                stats["timed_out"] += 1
+                problems.append(Skipped(source, f"{exc}; its text was not read"))
+                continue
+            except StreamTooLarge as exc:
+                problems.append(Skipped(source, f"page {number}: {exc}"))
+                continue
+            except OcrUnavailable as exc:
+                problems.append(Skipped(source, f"page {number} has no text layer and {exc}"))
+                continue
+            except Exception as exc:  # noqa: BLE001 - one unreadable page must not lose the others
+                problems.append(Skipped(source, f"cannot extract text from page {number}: {str(exc)[:200]}"))
+                continue
+            finally:
+                if page is not None:
+                    page.close()  # drop the page's parsed objects: memory stays flat over long files
+                bar.update(1)
+            yield content
+    finally:
+        bar.close()
+        for document in rendered:
+            document.close()
+
+
+def _pdfium(data: bytes, opened: list[Any]) -> Any:
+    if not opened:
+        import pypdfium2
+
+        opened.append(pypdfium2.PdfDocument(data))
+    return opened[0]
+
+
+def _open_error(exc: BaseException) -> str:
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, PDFPasswordIncorrect):
+            return "encrypted PDF (needs a password)"
+        if isinstance(cause, PDFEncryptionError):
+            return f"encrypted PDF ({cause or 'unsupported encryption'})"
+        cause = cause.__cause__ or (cause.args[0] if cause.args and isinstance(cause.args[0], BaseException)
+                                    else None)
+    return f"corrupt PDF: {type(exc).__name__}: {str(exc)[:200]}"
+
+
+def _title(pdf: Any) -> str | None:
+    try:
+        title = (pdf.metadata or {}).get("Title")
     except Exception:  # noqa: BLE001 - a broken info dictionary only costs the title
         return None
-    return str(title).strip() or None if title else None
+    if isinstance(title, bytes):
+        title = title.decode("utf-8", "replace")
+    return str(title).strip() or None if isinstance(title, str) else None

@@ -58,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         print(report.summary())
         for error in report.errors:
             print(f"  skipped {error['source']}: {error['reason']}", file=sys.stderr)
+        for page in report.low_confidence:
+            print(f"  low OCR confidence {page['confidence']:.2f}: {page['source']}", file=sys.stderr)
     wrote = report.added + report.updated + report.unchanged + report.deleted
     if args.strict and (report.skipped or report.failed):
         return 1
