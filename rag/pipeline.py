@@ -27,6 +27,7 @@ from rag.neighbours import GetChunks, widen
 from rag.prompts.builder import Prompt, build_prompt
 from rag.prompts.examples import coerce_examples
 from rag.prompts.extract import ExtractError, parse_entities, retry_messages
+from rag.prompts.focus import words_covered
 from rag.prompts.rewrite import clean_query, needs_rewrite, rewrite_messages
 from rag.prompts.tasks import TaskSpec, get_task
 from rag.source_selection import SourceBudget, cosine_of, pick_by_evidence
@@ -42,6 +43,10 @@ FOCUSED_TASKS = ("qa",)  # short extractive answers; summaries and extraction ne
 # 918 is refused and 55% of off-topic ones are; wrongly refusing costs more than letting the model
 # say "I don't know", so the threshold errs low.
 DEFAULT_REFUSAL_THRESHOLD = 0.30
+# Below the threshold, still answer when a retrieved passage holds this share of the question's content
+# words and the cosine is within the margin of the threshold (see ``_should_refuse``).
+KEYWORD_RESCUE_SHARE = 0.75
+KEYWORD_RESCUE_MARGIN = 0.1
 REFUSAL_TEXT = "The documents do not contain the answer to this question."
 _REWRITE_SAMPLING = SamplingParams(greedy=True, max_new_tokens=48)
 _DONT_KNOW = re.compile(r"^\W*i (?:do not|don't) know\W*$", re.IGNORECASE)
@@ -182,7 +187,7 @@ class Answerer:
             retrieved = [c for c in retrieved if cosine_of(c) >= req.min_score]
         retrieve_seconds = time.perf_counter() - started
 
-        if self._should_refuse(req, retrieved, best):
+        if self._should_refuse(req, query, retrieved, best):
             notes.append(f"best cosine similarity {best if best is None else round(best, 3)} is below the "
                          f"refusal threshold {self.refusal_threshold}; the model was not called")
             answer = Answer(REFUSAL_TEXT, refused=True, notes=tuple(notes), query=query, task=req.spec.name,
@@ -238,12 +243,17 @@ class Answerer:
                          f"{self.budget.tokens}-token budget)")
         return sources[:n] + [sources[n + i] for i in keep], shown[:n] + [shown[n + i] for i in keep]
 
-    def _should_refuse(self, req: _Request, retrieved: list[ScoredChunk], best: float | None) -> bool:
+    def _should_refuse(self, req: _Request, query: str, retrieved: list[ScoredChunk], best: float | None) -> bool:
         if not req.spec.grounded or req.extra:
             return False
         if not retrieved:
             return True
-        return self.refusal_threshold is not None and best is not None and best < self.refusal_threshold
+        if self.refusal_threshold is None or best is None or best >= self.refusal_threshold:
+            return False
+        # A fact buried in a long passage about something else ("… keeps a ginger cat named Biscuit …"
+        # amid harbour statistics) scores a low cosine as a whole; its words still say it is there.
+        return best < self.refusal_threshold - KEYWORD_RESCUE_MARGIN or not any(
+            words_covered(query, c.chunk.text) >= KEYWORD_RESCUE_SHARE for c in retrieved)
 
     def _extract(self, prompt: Prompt, sampling: SamplingParams, notes: list[str]) -> tuple[Generation, str, Any]:
         """Generate JSON; on an invalid reply retry once with the error fed back."""

@@ -55,6 +55,23 @@ def content_words(text: str) -> set[str]:
     return {w for w in (m.lower() for m in _WORD.findall(text)) if w not in _STOP}
 
 
+def words_covered(question: str, text: str) -> float:
+    """The share of the question's content words (two letters or more) that occur in ``text``; 0 for
+    a question with fewer than two of them (too little to go on)."""
+    wanted = {_stem(w) for w in content_words(question) if len(w) > 1}
+    found = {_stem(w) for w in content_words(text)}
+    return len(wanted & found) / len(wanted) if len(wanted) >= 2 else 0.0
+
+
+def _stem(word: str) -> str:
+    """A crude English stem, enough to match "name"/"named", "keeps"/"keep", "saves"/"saving"."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
 @dataclass(frozen=True)
 class Unit:
     """A piece of a source that is kept whole or left out; ``block`` starts on its own line."""

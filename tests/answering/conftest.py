@@ -94,3 +94,17 @@ def scripted(small_generator: Any):
         return ScriptedGenerator(replies, small_generator, context_window)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def default_generator() -> Any:
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama-cpp-python not installed: bash setup/install_generation.sh .venv/bin")
+    from rag.generation import DEFAULT_MODEL, create_generator
+
+    generator = create_generator("llamacpp", DEFAULT_MODEL, context_window=2048, n_threads=2)
+    try:
+        generator.warm_up()
+    except RagloomError as error:
+        pytest.skip(f"bundled model {DEFAULT_MODEL} not available: {error}")
+    return generator

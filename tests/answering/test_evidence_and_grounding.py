@@ -107,3 +107,16 @@ def test_a_keyword_match_ranked_first_is_kept_despite_a_low_cosine() -> None:
     boilerplate = ScoredChunk(Chunk(1, "doc1", "See also: hnsw, flat, ivf.", 0, 26, {"boilerplate": 1.0}), 0.8, 1,
                               cosine=0.26, keyword=8.1)
     assert 0 not in pick_by_evidence([boilerplate, *others], [boilerplate, *others], _words, budget)
+
+
+def test_a_fact_buried_in_an_unrelated_passage_is_answered_but_off_topic_is_still_declined(scripted) -> None:
+    from rag.pipeline import Answerer
+
+    buried = ScoredChunk(Chunk(1, "ops", "The harbour shipped 241 crates. The lighthouse keeper keeps a ginger cat "
+                                         "named Biscuit in the lamp room. The ferry loaded 283 tons of wheat.", 0, 120,
+                               {}), 0.9, 1, cosine=0.27)  # under the 0.30 refusal threshold as a whole
+    answerer = Answerer(lambda q, k, f: [buried], scripted(["The cat is named Biscuit [1]."]))
+    assert not answerer.ask("What is the name of the lighthouse keeper's cat?").refused
+    assert answerer.ask("What is the population of Tokyo?").refused  # no question words in the passage
+    far = ScoredChunk(buried.chunk, 0.9, 1, cosine=0.15)  # words alone do not rescue a far-off passage
+    assert Answerer(lambda q, k, f: [far], scripted(["x"])).ask("What is the lighthouse keeper's cat called?").refused

@@ -5,7 +5,6 @@ measures the whole set."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -13,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from rag.core.errors import RagloomError
 from rag.core.options import AskOptions
 from rag.core.sampling import SamplingParams
 from rag.core.types import Chunk, ScoredChunk
@@ -39,20 +37,6 @@ def _answer(generator: Any, order: tuple[str, str]) -> str:
                                         {"title": doc["title"]}), 0.8, rank))
     answerer = Answerer(lambda q, k, f: chunks[:k], generator, k=2)
     return answerer.ask(case["question"], AskOptions(sampling=GREEDY)).text
-
-
-@pytest.fixture(scope="module")
-def default_generator() -> Any:
-    if importlib.util.find_spec("llama_cpp") is None:
-        pytest.skip("llama-cpp-python not installed: bash setup/install_generation.sh .venv/bin")
-    from rag.generation import DEFAULT_MODEL, create_generator
-
-    generator = create_generator("llamacpp", DEFAULT_MODEL, context_window=2048, n_threads=2)
-    try:
-        generator.warm_up()
-    except RagloomError as error:
-        pytest.skip(f"bundled model {DEFAULT_MODEL} not available: {error}")
-    return generator
 
 
 def test_small_model_does_not_obey_a_forged_delimiter(small_generator: Any) -> None:
