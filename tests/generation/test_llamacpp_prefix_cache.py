@@ -40,7 +40,7 @@ def test_a_snapshot_evicted_by_the_save_before_it_is_still_restored() -> None:
     """Three long prompt families with room for two snapshots: going back to the oldest one saves the
     current prefix first (evicting the oldest snapshot), then restores that oldest one all the same."""
     gen = LlamaCppGenerator(SMALL, context_window=1024, n_threads=1)
-    systems = [LONG_SYSTEM, LONG_SYSTEM.replace("lighthouses", "volcanoes"), LONG_SYSTEM.replace("lighthouses", "rivers")]
+    systems = [LONG_SYSTEM.replace("lighthouses", topic) for topic in ("lighthouses", "volcanoes", "rivers")]
     for system in systems:
         gen.generate([{"role": "system", "content": system}, {"role": "user", "content": "Why?"}], GREEDY)
     back = [{"role": "system", "content": systems[0]}, {"role": "user", "content": "How?"}]
