@@ -16,6 +16,8 @@ from pdf_corpus import build_index
 from PIL import Image
 from ui_server import CHAT_INPUT, CHROMIUM, launch_chromium, ragloom_ui
 
+from ui.page_view import PAGE_WIDTH_PX
+
 pytestmark = pytest.mark.browser
 
 QUESTION = "Which pier does the ferry to Skellig Mor leave from?"
@@ -72,7 +74,7 @@ def test_the_cited_pdf_page_is_shown_with_the_passage_highlighted(tmp_path: Path
             expect(source.locator("[data-testid='stImageCaption']")).to_contain_text("page 1 (2 highlighted lines)")
             picture.scroll_into_view_if_needed()
             page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
-            assert picture.evaluate("img => img.naturalWidth") == 1000  # rendered at ~1000 px, shown scaled
+            assert picture.evaluate("img => img.naturalWidth") == PAGE_WIDTH_PX  # rendered at 1000 px, sent at 720
             shot = picture.screenshot()
             (tmp_path / "page.png").write_bytes(shot)
             found = _amber_fractions(shot)
