@@ -59,6 +59,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=TuneSettings.batch_size)
     parser.add_argument("--max-seq-length", type=int, default=TuneSettings.max_seq_length)
     parser.add_argument("--learning-rate", type=float, default=TuneSettings.learning_rate)
+    parser.add_argument("--max-minutes", type=float, default=None, help="training time budget (best checkpoint kept)")
     parser.add_argument("--no-wiki", action="store_true", help="skip the second domain")
     parser.add_argument("--keep", type=Path, help="write the tuned model here (default: a temporary folder)")
     parser.add_argument("--work", type=Path, help="keep the indexes here and reuse them (the base index is only "
@@ -66,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     scifact = SHARED / "scifact"
     settings = TuneSettings(epochs=args.epochs, batch_size=args.batch_size, max_seq_length=args.max_seq_length,
-                            learning_rate=args.learning_rate)
+                            learning_rate=args.learning_rate, max_minutes=args.max_minutes)
     load_before = os.getloadavg()
     results: dict[str, Any] = {"settings": settings.__dict__, "load_average_before": load_before}
     with tempfile.TemporaryDirectory(prefix="ragloom-tune-bench-") as name:
