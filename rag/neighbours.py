@@ -6,8 +6,9 @@ next. Retrieval finds the chunk that matches best, and the model then reads half
 retrieved chunk is widened to its directly adjacent chunks of the same document (the one before and
 the one after, when they touch it and are not retrieved themselves), and focus (``rag.prompts.focus``)
 then keeps what is relevant to the question from the wider text: the prompt does not grow, but the
-units focus can choose from do. The widened chunk keeps its own id, scores and metadata; its offsets
-and text span the neighbours, so a citation highlights the whole passage.
+units focus can choose from do. The widened chunk is only what the model reads (and what grounding
+checks the answer against): the answer cites the stored chunk, whose id and text are what feedback,
+highlights and the UI's context look up.
 """
 
 from __future__ import annotations

@@ -198,10 +198,14 @@ class Answerer:
             yield answer
             return
 
-        if self.neighbours is not None and self.focus is not None and req.spec.name in FOCUSED_TASKS:
-            retrieved = widen(retrieved, self.neighbours)  # focus picks from the whole passage, not half of it
         sources = [*req.extra, *retrieved]
-        shown = self.focus(query, sources) if self.focus is not None and req.spec.name in FOCUSED_TASKS else sources
+        reading = sources  # what the model may read of each source (before focus)
+        if self.neighbours is not None and self.focus is not None and req.spec.name in FOCUSED_TASKS:
+            # Focus picks from the whole passage, not half of it; the answer still cites the stored chunks
+            # (their ids and texts are what feedback, highlights and the UI's context look up).
+            reading = [*req.extra, *widen(retrieved, self.neighbours)]
+        read_as = {id(s): r for s, r in zip(sources, reading, strict=True) if r is not s}  # for grounding
+        shown = self.focus(query, reading) if self.focus is not None and req.spec.name in FOCUSED_TASKS else reading
         if req.k is None and retrieved:
             sources, shown = self._by_evidence(req, retrieved, sources, shown, notes)
         prompt = build_prompt(req.spec, req.question, shown, generator=self.generator,
@@ -231,7 +235,7 @@ class Answerer:
         else:
             generation = self.generator.generate(prompt.messages, req.sampling)
             text = generation.text
-        yield self._answer(req, query, prompt, generation, text, data, notes, started, retrieve_seconds)
+        yield self._answer(req, query, prompt, generation, text, data, notes, started, retrieve_seconds, read_as)
 
     def _by_evidence(self, req: _Request, retrieved: list[ScoredChunk], sources: list[ScoredChunk],
                      shown: list[ScoredChunk], notes: list[str]) -> tuple[list[ScoredChunk], list[ScoredChunk]]:
@@ -272,10 +276,13 @@ class Answerer:
         return generation, json.dumps(data, ensure_ascii=False), data
 
     def _answer(self, req: _Request, query: str, prompt: Prompt, generation: Generation, text: str, data: Any,
-                notes: list[str], started: float, retrieve_seconds: float) -> Answer:
+                notes: list[str], started: float, retrieve_seconds: float,
+                read_as: Mapping[int, ScoredChunk] | None = None) -> Answer:
+        """``read_as``: the widened text the model could read, per source (by ``id()``), for grounding."""
         claims: tuple[Claim, ...] = ()
         if self.grounding is not None and req.spec.grounded and req.spec.name != "extract" and prompt.sources:
-            checked = self.grounding(text, prompt.sources)
+            read = [(read_as or {}).get(id(s), s) for s in prompt.sources]
+            checked = self.grounding(text, read)
             text, claims = checked.text, checked.claims
             notes += checked.notes
             if note := grounding_note(claims):

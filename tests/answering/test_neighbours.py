@@ -36,3 +36,17 @@ def test_other_documents_and_retrieved_neighbours_are_left_alone() -> None:
     assert first.chunk is STORE[1] and second.chunk is STORE[2]
     (save,) = widen([_hit(3)], _get)  # chunk 2 is of another document
     assert save.chunk is STORE[3]
+
+
+def test_the_model_reads_the_widened_passage_but_the_answer_cites_the_stored_chunk(embedder, scripted) -> None:
+    from rag.grounding import GroundingChecker
+    from rag.pipeline import Answerer
+    from rag.prompts.focus import SourceFocus
+
+    generator = scripted(["There are three kinds: flat, hnsw and ivf [1]."])
+    answerer = Answerer(lambda q, k, f: [_hit(1)], generator, focus=SourceFocus(embedder, max_tokens=96),
+                        neighbours=_get, grounding=GroundingChecker(embedder))
+    answer = answerer.ask("Which kinds of vector search are there?")
+    assert "ivf" in answer.messages[-1]["content"]  # the neighbour's half of the list reached the model
+    assert answer.sources[0].chunk is STORE[1]  # identity and text of what is stored
+    assert answer.claims and answer.claims[0].supported  # grounded against what the model read
