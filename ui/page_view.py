@@ -99,8 +99,11 @@ def _render_in_context(source: ScoredChunk, key: str) -> None:
     if neighbours is None:
         st.caption("The document is not in the open index any more, so its surrounding text cannot be shown.")
         return
-    before, after = context_around(neighbours, source.chunk)
-    st.html(context_html(before, source.chunk.text, after))
+    # The answer's source may be the chunk widened to its neighbours for the model (rag.neighbours):
+    # mark the stored chunk, as the index holds it.
+    stored = next(c for c in neighbours if c.id == source.chunk.id)
+    before, after = context_around(neighbours, stored)
+    st.html(context_html(before, stored.text, after))
 
 
 def context_around(chunks: Sequence[Chunk], cited: Chunk, chars: int = CONTEXT_CHARS) -> tuple[str, str]:
@@ -166,4 +169,4 @@ def _neighbours(rag: RAG, cited: Chunk) -> list[Chunk] | None:
         return None
     at = ids.index(cited.id)
     chunks = rag.chunks(ids[max(0, at - _NEIGHBOURS): at + _NEIGHBOURS + 1])
-    return chunks if any(c.id == cited.id and c.text == cited.text for c in chunks) else None
+    return chunks if any(c.id == cited.id for c in chunks) else None
