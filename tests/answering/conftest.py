@@ -22,19 +22,24 @@ from rag.core.types import Chunk, Generation, Message, ScoredChunk  # noqa: E402
 SMALL = "smollm2-135m"
 
 
-@pytest.fixture(scope="session")
-def small_generator() -> Any:
-    """SmolLM2-135M on llama.cpp with a 2048-token window (skips when the backend or model is missing)."""
+def _bundled_generator(name: str) -> Any:
+    """A bundled model on llama.cpp with a 2048-token window (skips when the backend or model is missing)."""
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama-cpp-python not installed: bash setup/install_generation.sh .venv/bin")
     from rag.generation import create_generator
 
-    generator = create_generator("llamacpp", SMALL, context_window=2048, n_threads=2)
+    generator = create_generator("llamacpp", name, context_window=2048, n_threads=2)
     try:
         generator.warm_up()
     except RagloomError as error:
-        pytest.skip(f"bundled model {SMALL} not available: {error}")
+        pytest.skip(f"bundled model {name} not available: {error}")
     return generator
+
+
+@pytest.fixture(scope="session")
+def small_generator() -> Any:
+    """SmolLM2-135M, the fast model for tests of the pipeline's shape."""
+    return _bundled_generator(SMALL)
 
 
 class ScriptedGenerator:
@@ -98,13 +103,7 @@ def scripted(small_generator: Any):
 
 @pytest.fixture(scope="session")
 def default_generator() -> Any:
-    if importlib.util.find_spec("llama_cpp") is None:
-        pytest.skip("llama-cpp-python not installed: bash setup/install_generation.sh .venv/bin")
-    from rag.generation import DEFAULT_MODEL, create_generator
+    """The default model, for tests of what users get."""
+    from rag.generation import DEFAULT_MODEL
 
-    generator = create_generator("llamacpp", DEFAULT_MODEL, context_window=2048, n_threads=2)
-    try:
-        generator.warm_up()
-    except RagloomError as error:
-        pytest.skip(f"bundled model {DEFAULT_MODEL} not available: {error}")
-    return generator
+    return _bundled_generator(DEFAULT_MODEL)
