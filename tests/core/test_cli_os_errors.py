@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -19,14 +18,16 @@ import pytest
 
 from rag import RAG, Document
 
+# Sets the file-size limit, then becomes the CLI. Not ``preexec_fn``: that forks the test process, and a
+# library an earlier test loaded (gRPC, under Ray and Milvus Lite) then writes to the child's stderr.
+_LIMITED = "import os, resource, sys; n = int(sys.argv[1]); resource.setrlimit(resource.RLIMIT_FSIZE, (n, n)); " \
+           "os.execv(sys.executable, [sys.executable, '-m', 'rag.cli.main', *sys.argv[2:]])"
+
 
 def ragloom(*args: str, limit_bytes: int | None = None) -> subprocess.CompletedProcess[str]:
-    def limit() -> None:
-        if limit_bytes is not None:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
-
-    return subprocess.run([sys.executable, "-m", "rag.cli.main", *args], capture_output=True, text=True,
-                          timeout=300, preexec_fn=limit)
+    command = [sys.executable, "-m", "rag.cli.main", *args] if limit_bytes is None else \
+        [sys.executable, "-c", _LIMITED, str(limit_bytes), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
 
 
 def one_line_error(result: subprocess.CompletedProcess[str]) -> str:

@@ -66,6 +66,9 @@ def test_the_cited_pdf_page_is_shown_with_the_passage_highlighted(tmp_path: Path
             chat_input.press("Enter")
             source = page.locator("[data-testid='stExpander']").filter(has_text="[1] Port Evering visitor guide")
             expect(source).to_be_visible(timeout=600_000)  # ~1 min on an idle machine; 2 cores may carry load 30+
+            # The answer must be finished: while it streams, the chat scrolls and a screenshot can shift.
+            answer = page.locator("[data-testid='stChatMessage']").nth(1)
+            expect(answer.get_by_text("first token", exact=False)).to_be_visible(timeout=600_000)
             expect(source.locator("summary")).to_contain_text("page 1")
             picture = source.locator("[data-testid='stImage'] img")
             if not picture.is_visible():  # the model cited no source, so no expander opened by itself
@@ -75,9 +78,12 @@ def test_the_cited_pdf_page_is_shown_with_the_passage_highlighted(tmp_path: Path
             picture.scroll_into_view_if_needed()
             page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
             assert picture.evaluate("img => img.naturalWidth") == PAGE_WIDTH_PX  # rendered at 1000 px, sent at 720
-            shot = picture.screenshot()
-            (tmp_path / "page.png").write_bytes(shot)
-            found = _amber_fractions(shot)
+            (tmp_path / "page.png").write_bytes(picture.screenshot())  # for a person reading a failure
+            # The pixels the browser shows are the image it was sent: fetched by its own address, they
+            # cannot be shifted by a scroll or covered by the chat input's bar as a screenshot can.
+            shown = page.request.get(picture.evaluate("img => img.src"))
+            assert shown.status == 200
+            found = _amber_fractions(shown.body())
             # the highlight is where the passage is on the page (the 1.5-point pad and the outline aside)
             for got, want in zip(found, expected, strict=True):
                 assert abs(got - want) < 0.012, (found, expected)
