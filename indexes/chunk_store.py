@@ -200,8 +200,10 @@ class ChunkStore:
         return ids
 
     # -- chunks --------------------------------------------------------------------------------
-    def add_chunks(self, document_id: str, chunks: Sequence[NewChunk]) -> np.ndarray:
-        """Store chunks under fresh ids (never reused, even after deletes) and return the ids."""
+    def add_chunks(self, document_id: str, chunks: Sequence[NewChunk], first_seq: int = 0) -> np.ndarray:
+        """Store chunks under fresh ids (never reused, even after deletes) and return the ids.
+
+        ``first_seq``: the position of the first chunk in its document (a document written in batches)."""
         db = self._write()
         row = _first(db.rows("SELECT seq FROM sqlite_sequence WHERE name = 'chunks'"))
         first = (row[0] if row else 0) + 1
@@ -210,9 +212,25 @@ class ChunkStore:
             "INSERT INTO chunks(id, document_id, seq, text, start, \"end\", metadata) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 (int(i), document_id, n, c.text, c.start, c.end, _dump(c.metadata))
-                for n, (i, c) in enumerate(zip(ids, chunks, strict=True))
+                for n, (i, c) in enumerate(zip(ids, chunks, strict=True), start=first_seq)
             ],
         )
+        return ids
+
+    def next_chunk_id(self) -> int:
+        """The id the next stored chunk will get (ids only grow, so every later chunk's id is >= it)."""
+        row = _first(self._db.rows("SELECT seq FROM sqlite_sequence WHERE name = 'chunks'"))
+        return (row[0] if row else 0) + 1
+
+    def delete_chunk_range(self, document_id: str, from_id: int = 0, below_id: int | None = None) -> list[int]:
+        """Delete the document's chunks with ``from_id <= id < below_id`` (no upper bound for None), keeping
+        its record; returns the removed ids. A document written in batches uses id ranges to drop either its
+        earlier version (ids below its first new one) or its unfinished new chunks (ids from there)."""
+        db = self._write()
+        where = "document_id = ? AND id >= ?" + (" AND id < ?" if below_id is not None else "")
+        params = (document_id, from_id) + ((below_id,) if below_id is not None else ())
+        ids = [r[0] for r in db.rows(f"SELECT id FROM chunks WHERE {where}", params)]
+        db.execute(f"DELETE FROM chunks WHERE {where}", params)
         return ids
 
     def get_chunks(self, ids: Iterable[int]) -> dict[int, Chunk]:

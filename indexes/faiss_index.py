@@ -22,10 +22,11 @@ count); ``ragloom check`` checks everything.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ class FaissIndex:
     callers get one through ``indexes.factory``. Keyword search is BM25 over the chunk store's FTS5.
     """
 
-    capabilities = frozenset({IndexCapability.KEYWORD})
+    capabilities = frozenset({IndexCapability.KEYWORD, IndexCapability.STREAMED_UPSERT})
 
     def __init__(self, folder: Path, manifest: dict[str, Any], store: ChunkStore, vectors: FaissVectors | None,
                  lock: WriterLock | None = None) -> None:
@@ -257,6 +258,39 @@ class FaissIndex:
                 all_ids.append(self._store.add_chunks(record.source_id, chunks))
             if total:
                 self._live.add(np.concatenate(all_ids), vectors)
+
+    def upsert_streamed(self, record: DocumentRecord,
+                        batches: Iterable[tuple[Sequence[NewChunk], np.ndarray]]) -> int:
+        """Replace one document whose chunks (with their vectors) arrive in batches; returns its chunk count.
+
+        A huge document is written this way so its chunks are never all in memory. The new chunks are
+        added under fresh ids beside the old version, which goes only after the last batch, together
+        with the record (its ``chunk_count`` set to what arrived). If ``batches`` raises, the new
+        chunks written so far are removed again and the exception propagates: the index is as before
+        the call, so a save afterwards never commits half a document. Chunk ids and texts end as
+        ``upsert`` would leave them.
+        """
+        self.begin_write()
+        with self._mutex:
+            first_new = self._store.next_chunk_id()
+        count = 0
+        try:
+            for chunks, vectors in batches:
+                with self._mutex:
+                    if len(vectors) != len(chunks) or (len(chunks) and vectors.shape[1] != self._live.dimension):
+                        raise ValueError(f"{len(chunks)} chunks of {self._live.dimension} dims but vectors of "
+                                         f"shape {vectors.shape}")
+                    if chunks:
+                        self._live.add(self._store.add_chunks(record.source_id, chunks, first_seq=count), vectors)
+                        count += len(chunks)
+        except BaseException:
+            with self._mutex:
+                self._live.remove(self._store.delete_chunk_range(record.source_id, from_id=first_new))
+            raise
+        with self._mutex:
+            self._live.remove(self._store.delete_chunk_range(record.source_id, below_id=first_new))
+            self._store.put_document(dataclasses.replace(record, chunk_count=count))
+        return count
 
     def delete(self, document_id: str) -> int:
         self.begin_write()

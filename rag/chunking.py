@@ -28,7 +28,7 @@ is cut between rows, never inside one.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -80,16 +80,21 @@ class Chunker:
         )
 
     def chunk(self, document: Document) -> list[NewChunk]:
-        return [NewChunk(text=document.text[start:end], start=start, end=end,
-                         metadata=self._metadata(document, start, end))
-                for start, end in self._spans(document)]
+        return list(self.iter_chunks(document))
 
-    def _spans(self, document: Document) -> list[tuple[int, int]]:
+    def iter_chunks(self, document: Document) -> Iterator[NewChunk]:
+        """``chunk``'s chunks one at a time: a huge document's chunks are cut as they are consumed, so a
+        caller that writes them in batches never holds them all (``rag.ingest`` streams such documents)."""
+        for start, end in self._spans(document):
+            yield NewChunk(text=document.text[start:end], start=start, end=end,
+                           metadata=self._metadata(document, start, end))
+
+    def _spans(self, document: Document) -> Iterable[tuple[int, int]]:
         text = document.text
         if not self.settings.enabled:
             return [(0, len(text))]
         if len(text) > WINDOW_TEXT_CHARS or _has_long_line(text, WINDOW_LINE_CHARS):
-            return self._windows(text)
+            return self._windows(text)  # a generator: windows are cut as they are consumed
         if document.metadata.get("file_type") in ("markdown", "pdf"):  # PDF pages are Markdown (headings, tables)
             return pack(text, self._count, self.settings.chunk_tokens, self.settings.overlap_tokens, self._split)
         return self._split(text)
@@ -112,12 +117,11 @@ class Chunker:
             metadata = {**without_layout(metadata), **chunk_layout(layout, start, end)}
         return chunk_metadata(text, metadata)
 
-    def _windows(self, text: str) -> list[tuple[int, int]]:
+    def _windows(self, text: str) -> Iterator[tuple[int, int]]:
         """``(start, end)`` of token windows over ``text``, cut at natural boundaries, overlapping."""
         size, overlap = self.settings.chunk_tokens, self.settings.overlap_tokens
         sample = text[:2000]
         ratio = len(sample) / max(self._count(sample), 1)  # characters per token, refined per window
-        spans: list[tuple[int, int]] = []
         start = _next_text(text, 0, len(text))
         while start < len(text):
             ratio = min(max(ratio, 0.25), MAX_CHARS_PER_TOKEN)
@@ -135,7 +139,7 @@ class Chunker:
             while stop > start and text[stop - 1].isspace():
                 stop -= 1
             if stop > start:
-                spans.append((start, stop))
+                yield start, stop
             if end >= len(text):
                 break
             # about ``overlap`` tokens back, and never more than that share of the window (so it always advances)
@@ -145,7 +149,6 @@ class Chunker:
                 space = text.find(" ", following, end)
                 following = space + 1 if space != -1 else following
             start = _next_text(text, following, len(text))
-        return spans
 
 
 def _cut(text: str, start: int, end: int) -> int:

@@ -7,6 +7,12 @@ Chunks are embedded in batches across documents, and the index is saved at check
 run that dies keeps every document written before the last checkpoint and a rerun picks up
 the rest.
 
+A document of more chunks than one batch (a huge file) is *streamed*: its chunks are cut, embedded
+and written a batch at a time (``Index.upsert_streamed``), so memory stays flat however big it is,
+and it is still replaced atomically: no checkpoint falls inside it, its old version goes only with
+its last batch, and a failure half way removes what it had written. An index without that
+capability gets the document in one ``upsert``, embedded batch by batch all the same.
+
 Embedding is the slow step, so it runs on a worker thread (ONNX Runtime and torch release the
 GIL) while this thread reads, hashes and chunks the next documents and writes the previous batch
 to the index. At most one batch is in flight, and batches are written in the order they were
@@ -24,11 +30,12 @@ import hashlib
 import json
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from itertools import chain, islice
 from typing import Any, Protocol
 
 import numpy as np
@@ -37,7 +44,7 @@ from tqdm import tqdm
 from rag.chunking import Chunker
 from rag.core.errors import ConfigError
 from rag.core.layout import OCR_LOW_CONFIDENCE, without_layout
-from rag.core.protocols import Embedder, Index
+from rag.core.protocols import Embedder, Index, IndexCapability
 from rag.core.types import Document, DocumentRecord, NewChunk, Skipped
 
 VOLATILE_METADATA = ("modified",)  # a touched but unchanged file is not a change
@@ -46,6 +53,10 @@ Batch = list[tuple[DocumentRecord, list[NewChunk], bool]]
 Pending = list[tuple[Document, str, bool]]  # document, content hash, whether an older version is indexed
 # Per document: its chunks and their vectors, or the reason chunking failed and None.
 StageResult = list[tuple[list[NewChunk], np.ndarray] | tuple[str, None]]
+
+
+class _ChunkingFailed(Exception):
+    """Chunking a streamed document failed part way (the document is reported failed, the run goes on)."""
 
 
 class ChunkEmbedStage(Protocol):
@@ -183,13 +194,23 @@ class Ingestor:
                         last_save = time.monotonic()
                     continue
                 try:
-                    chunks = self.chunker.chunk(item)
+                    cut = self.chunker.iter_chunks(item)
+                    chunks = list(islice(cut, self.batch_chunks + 1))  # one batch, and one more if there are more
                 except Exception as exc:  # one bad document must not stop the run
                     report.failed += 1
                     report.errors.append({"source": item.source_id, "reason": f"chunking failed: {exc}"})
                     continue
                 # the span-to-box map is per chunk now (rag.core.layout); the record keeps the rest
                 record = DocumentRecord(item.source_id, digest, without_layout(item.metadata), len(chunks), _now())
+                if len(chunks) > self.batch_chunks:  # a huge document: written batch by batch, on its own
+                    self._submit(pending, report)
+                    self._drain(report)
+                    pending, pending_chunks = [], 0
+                    self._stream(record, chunks, cut, item.source_id in known, report)
+                    if time.monotonic() - last_save > self.checkpoint_seconds:
+                        self.index.save()
+                        last_save = time.monotonic()
+                    continue
                 pending.append((record, chunks, item.source_id in known))
                 pending_chunks += len(chunks)
                 if pending_chunks >= self.batch_chunks:
@@ -224,6 +245,47 @@ class Ingestor:
             self.index.save()
             report.seconds = time.perf_counter() - started
         return report
+
+    # -- one huge document, a batch at a time ----------------------------------------------------
+    def _stream(self, record: DocumentRecord, head: list[NewChunk], rest: Iterator[NewChunk], existed: bool,
+                report: IngestReport) -> None:
+        """Write one document of more than a batch of chunks, never holding more than two batches."""
+        batches = self._embedded_batches(head, rest)
+        try:
+            if IndexCapability.STREAMED_UPSERT in self.index.capabilities:
+                count = self.index.upsert_streamed(record, batches)  # type: ignore[attr-defined]
+            else:  # this index takes a document in one call: embedded in batches, written at once
+                parts = list(batches)
+                chunks = [chunk for part, _ in parts for chunk in part]
+                vectors = np.concatenate([rows for _, rows in parts])
+                self.index.upsert([(record, chunks)], vectors)
+                count = len(chunks)
+        except _ChunkingFailed as exc:
+            report.failed += 1
+            report.errors.append({"source": record.source_id, "reason": f"chunking failed: {exc}"})
+            return
+        report.updated += existed
+        report.added += not existed
+        report.chunks += count
+
+    def _embedded_batches(self, head: list[NewChunk], rest: Iterator[NewChunk]) \
+            -> Iterator[tuple[list[NewChunk], np.ndarray]]:
+        """``(chunks, vectors)`` a batch at a time; with a worker thread the next batch is cut while one embeds."""
+        chunks = chain(head, _chunking_errors(rest))
+        batch = list(islice(chunks, self.batch_chunks))
+        while batch:
+            texts = [chunk.text for chunk in batch]
+            if self._executor is None:
+                vectors = self.embedder.embed_documents(texts, batch_size=self.embed_batch_size)
+                following = list(islice(chunks, self.batch_chunks))
+            else:
+                future = self._executor.submit(self.embedder.embed_documents, texts, self.embed_batch_size)
+                try:
+                    following = list(islice(chunks, self.batch_chunks))
+                finally:
+                    vectors = future.result()
+            yield batch, vectors
+            batch = following
 
     def _embed(self, pending: Batch) -> np.ndarray:
         texts = [c.text for _, chunks, _ in pending for c in chunks]
@@ -294,6 +356,13 @@ class Ingestor:
             else:
                 report.added += 1
         report.chunks += len(vectors)
+
+
+def _chunking_errors(chunks: Iterator[NewChunk]) -> Iterator[NewChunk]:
+    try:
+        yield from chunks
+    except Exception as exc:  # told apart from the index's and the embedder's failures, which stop the run
+        raise _ChunkingFailed(str(exc)) from exc
 
 
 def _now() -> str:

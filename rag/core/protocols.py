@@ -34,6 +34,9 @@ class IndexCapability(StrEnum):
     """What an index may declare in ``Index.capabilities`` beyond the dense search every index has."""
 
     KEYWORD = "keyword"  # SearchMode.KEYWORD: BM25 over the chunk texts, filtered before ranking
+    # ``upsert_streamed(record, batches)``: one document whose chunks and vectors arrive in batches, replaced
+    # atomically (the old version stays until the last batch; a failing batch leaves the index as before)
+    STREAMED_UPSERT = "streamed_upsert"
 
 
 @runtime_checkable
