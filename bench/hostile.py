@@ -7,7 +7,11 @@ that used to take 10+ minutes and 2 GB); their full ingest (which embeds ~45k ch
 legitimate work) runs at ``--text-mb`` (default 2 MB). The old chunker path (LangChain's recursive
 splitter on a one-line text) is timed on a smaller text for the before/after.
 
-Usage: ``python bench/hostile.py [--quick] [--text-mb MB]``; wrap timed runs in
+``--text-only`` runs just the end-to-end ingest of one-line texts, one per ``--text-mb`` size (e.g.
+``--text-mb 5 15 45``): a huge document is streamed a batch of chunks at a time, so its peak RSS
+should stay flat as the size grows (the rows also give chunks per second).
+
+Usage: ``python bench/hostile.py [--quick] [--text-only] [--text-mb MB [MB ...]]``; wrap timed runs in
 ``flock /tmp/ragloom-bench.lock``. Writes ``bench/results/hostile-<time>.json``.
 """
 
@@ -24,6 +28,7 @@ import time
 import zipfile
 import zlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -220,6 +225,7 @@ def ingest_case(work: Path, name: str, file_name: str, make: Callable[[Path, int
     return {"case": name, "file": file_name, "file_bytes": on_disk, "generated_s": round(generated, 1),
             "exit": result["exit"], "seconds": result["seconds"], "peak_rss_mb": result["peak_rss_mb"],
             "normal_file_ingested": report.get("added", 0) >= 1, "added": report.get("added"),
+            "chunks_per_second": round(report["chunks"] / result["seconds"], 1) if report.get("chunks") else None,
             "chunks": report.get("chunks"), "skipped": report.get("skipped"),
             "reason": reasons[0] if reasons else None,
             "traceback": "Traceback" in result["stderr"], "stderr_tail": result["stderr"][-300:]}
@@ -267,7 +273,10 @@ def stage(path: str, old: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller files (a smoke run, not for the README)")
-    parser.add_argument("--text-mb", type=float, default=2.0, help="size of the one-line text ingested end to end")
+    parser.add_argument("--text-mb", type=float, nargs="+", default=[2.0],
+                        help="size(s) of the one-line text ingested end to end")
+    parser.add_argument("--text-only", action="store_true",
+                        help="only the end-to-end one-line text ingests (no other hostile files, no chunk stage)")
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--old", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -277,22 +286,32 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     load_before = os.getloadavg()
     ingest_rows, stage_rows = [], []
-    text_size = int((0.5 if args.quick else args.text_mb) * MiB)
-    cases = CASES + [(f"one-line text, {text_size / MiB:g} MiB of words", "oneline.txt", one_line_words,
-                      text_size, text_size, "10+ min and 2 GB at 45 MB")]
+    text_sizes = [int(mb * MiB) for mb in ([0.5] if args.quick else args.text_mb)]
+    cases = [] if args.text_only else list(CASES)
+    cases += [(f"one-line text, {size / MiB:g} MiB of words", "oneline.txt", one_line_words, size, size,
+               "28+ min and 2.56 GB at 45 MB, stopped") for size in text_sizes]
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    def save(extra: dict | None = None) -> Path:  # after every row: a long run keeps what it measured
+        return write_results("hostile-text" if args.text_only else "hostile",
+                             {"quick": args.quick, "load_before": load_before, "load_after": os.getloadavg(),
+                              **(extra or {}), "ingest": ingest_rows, "read_and_chunk": stage_rows}, stamp=stamp)
+
     for name, file_name, make, full, quick, before in cases:
         with tempfile.TemporaryDirectory(prefix="ragloom-hostile-") as tmp:
             row = ingest_case(Path(tmp), name, file_name, make, quick if args.quick else full, env)
             row["before"] = before
             ingest_rows.append(row)
+            save()
             print(f"{name}: exit {row['exit']}, {row['seconds']} s, {row['peak_rss_mb']} MB, {row['reason']}",
                   flush=True)
     big = (4 if args.quick else 45) * MiB
     old_size = (200_000 if args.quick else 800_000)
-    for name, make, size, old in (("one-line words", one_line_words, big, False),
-                                  ("one-line, no spaces", one_line_no_spaces, big, False),
-                                  ("one-line words", one_line_words, old_size, True),
-                                  ("one-line words", one_line_words, old_size, False)):
+    stages = [] if args.text_only else [("one-line words", one_line_words, big, False),
+                                        ("one-line, no spaces", one_line_no_spaces, big, False),
+                                        ("one-line words", one_line_words, old_size, True),
+                                        ("one-line words", one_line_words, old_size, False)]
+    for name, make, size, old in stages:
         with tempfile.TemporaryDirectory(prefix="ragloom-hostile-") as tmp:
             row = stage_case(Path(tmp), name, make, size, env, old_chunker=old)
             stage_rows.append(row)
@@ -302,9 +321,7 @@ def main() -> None:
 
     # a child's wait4 peak includes its parent's footprint at fork time: this shows it stayed below the children's
     parent_peak_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    path = write_results("hostile", {"quick": args.quick, "load_before": load_before, "load_after": os.getloadavg(),
-                                     "bench_process_peak_rss_mb": parent_peak_mb,
-                                     "ingest": ingest_rows, "read_and_chunk": stage_rows})
+    path = save({"bench_process_peak_rss_mb": parent_peak_mb})
     print()
     print_table(["hostile file", "size", "exit", "s", "peak RSS MB", "normal file in", "traceback", "reason"],
                 [(r["case"], f"{r['file_bytes'] / MiB:.1f} MiB", r["exit"], r["seconds"], r["peak_rss_mb"],

@@ -30,7 +30,7 @@ import hashlib
 import json
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -206,7 +206,11 @@ class Ingestor:
                     self._submit(pending, report)
                     self._drain(report)
                     pending, pending_chunks = [], 0
-                    self._stream(record, chunks, cut, item.source_id in known, report)
+                    def show(done: int) -> None:  # a huge document takes minutes: the bar moves per batch
+                        rate = (report.chunks + done) / max(time.perf_counter() - started, 1e-9)
+                        bar.set_postfix_str(f"{report.chunks + done} chunks, {rate:.0f} chunks/s")
+
+                    self._stream(record, chunks, cut, item.source_id in known, report, show)
                     if time.monotonic() - last_save > self.checkpoint_seconds:
                         self.index.save()
                         last_save = time.monotonic()
@@ -248,9 +252,9 @@ class Ingestor:
 
     # -- one huge document, a batch at a time ----------------------------------------------------
     def _stream(self, record: DocumentRecord, head: list[NewChunk], rest: Iterator[NewChunk], existed: bool,
-                report: IngestReport) -> None:
+                report: IngestReport, progress: Callable[[int], None]) -> None:
         """Write one document of more than a batch of chunks, never holding more than two batches."""
-        batches = self._embedded_batches(head, rest)
+        batches = self._embedded_batches(head, rest, progress)
         try:
             if IndexCapability.STREAMED_UPSERT in self.index.capabilities:
                 count = self.index.upsert_streamed(record, batches)  # type: ignore[attr-defined]
@@ -268,11 +272,12 @@ class Ingestor:
         report.added += not existed
         report.chunks += count
 
-    def _embedded_batches(self, head: list[NewChunk], rest: Iterator[NewChunk]) \
+    def _embedded_batches(self, head: list[NewChunk], rest: Iterator[NewChunk], progress: Callable[[int], None]) \
             -> Iterator[tuple[list[NewChunk], np.ndarray]]:
         """``(chunks, vectors)`` a batch at a time; with a worker thread the next batch is cut while one embeds."""
         chunks = chain(head, _chunking_errors(rest))
         batch = list(islice(chunks, self.batch_chunks))
+        done = 0
         while batch:
             texts = [chunk.text for chunk in batch]
             if self._executor is None:
@@ -284,6 +289,8 @@ class Ingestor:
                     following = list(islice(chunks, self.batch_chunks))
                 finally:
                     vectors = future.result()
+            done += len(batch)
+            progress(done)
             yield batch, vectors
             batch = following
 
