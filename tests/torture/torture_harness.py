@@ -51,12 +51,16 @@ def documents(size: int, version: int) -> list[Any]:
                      f"and the {WORDS[(i * 7 + s) % len(WORDS)]}, paragraph {s}." for s in range(12 + i % 20)]
         return " ".join(sentences)
 
+    # One long line first in every version (changed in each): over the chunker's line limit, so it is cut
+    # into token windows, and more chunks than an ingest batch (8 here), so it is written batch by batch.
+    long = Document("long", " ".join(WORDS[(k * (version + 3) + k // 7) % len(WORDS)] for k in range(2800)))
     if version == 0:
-        return [Document(f"doc{i:04d}", text(i, 0), {"n": i}) for i in range(size)]
+        return [long] + [Document(f"doc{i:04d}", text(i, 0), {"n": i}) for i in range(size)]
     if version == 1:
-        return [Document(f"doc{i:04d}", text(i, 1 if i % 3 == 0 else 0), {"n": i})
-                for i in range(size + size // 4)]
-    return [Document(f"doc{i:04d}", text(i, 2 if i % 4 == 1 else 0), {"n": i}) for i in range(size) if i % 4 != 0]
+        return [long] + [Document(f"doc{i:04d}", text(i, 1 if i % 3 == 0 else 0), {"n": i})
+                         for i in range(size + size // 4)]
+    return [long] + [Document(f"doc{i:04d}", text(i, 2 if i % 4 == 1 else 0), {"n": i}) for i in range(size)
+                     if i % 4 != 0]
 
 
 def victims(size: int) -> list[str]:
