@@ -32,7 +32,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from itertools import chain, islice
@@ -262,8 +262,8 @@ class Ingestor:
                 parts = list(batches)
                 chunks = [chunk for part, _ in parts for chunk in part]
                 vectors = np.concatenate([rows for _, rows in parts])
-                self.index.upsert([(record, chunks)], vectors)
                 count = len(chunks)
+                self.index.upsert([(replace(record, chunk_count=count), chunks)], vectors)
         except _ChunkingFailed as exc:
             report.failed += 1
             report.errors.append({"source": record.source_id, "reason": f"chunking failed: {exc}"})

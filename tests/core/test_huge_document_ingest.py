@@ -167,6 +167,25 @@ def test_a_failure_half_way_through_a_streamed_document_keeps_its_old_version(tm
     assert stored(tmp_path) == stored(fresh)
 
 
+def test_an_index_without_streamed_upserts_gets_the_document_whole_but_embedded_in_batches(tmp_path: Path) -> None:
+    from tests.contract.memory_index import MemoryBackend
+
+    index = MemoryBackend().create(tmp_path / "memory", kind="memory", embedder="hash", dimension=16, chunking={})
+    embedder = CountingEmbedder()
+    text = one_line(60_000, 7)
+    try:
+        report = Ingestor(index, embedder, CountingChunker(embedder), batch_chunks=64).run([Document("huge", text)])
+        expected = CountingChunker(CountingEmbedder()).chunk(Document("huge", text))
+        assert report.added == 1 and report.chunks == len(expected) > 64
+        assert embedder.largest_call <= 64  # the embedder never saw the whole document at once
+        record = index.document("huge")
+        assert record is not None and record.chunk_count == len(expected)
+        assert [(c.start, c.end, c.text) for c in index.get(index.chunk_ids().tolist())] == \
+            [(c.start, c.end, c.text) for c in expected]
+    finally:
+        index.close()
+
+
 def _peak_traced_bytes(folder: Path, text: str, batch_chunks: int) -> int:
     """Peak Python memory traced while one document is ingested (its text was made before)."""
     CountingChunker(CountingEmbedder())  # imports (the splitter) before tracing starts
