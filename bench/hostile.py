@@ -232,17 +232,20 @@ def ingest_case(work: Path, name: str, file_name: str, make: Callable[[Path, int
 
 
 def stage_case(work: Path, name: str, make: Callable[[Path, int], None], size: int, env: dict[str, str],
-               old_chunker: bool = False) -> dict:
-    """Read and chunk one file (no embedding) in a process of its own."""
+               old_chunker: bool = False, hash_ingest: bool = False) -> dict:
+    """Read and chunk one file (no embedding) in a process of its own; ``hash_ingest``: ingest it with hash
+    vectors (``stage_ingest``)."""
     path = work / "big.txt"
     make(path, size)
     args = [sys.executable, str(Path(__file__).resolve()), "--stage", str(path)] + (["--old"] if old_chunker else [])
+    args += ["--hash-vectors"] if hash_ingest else []
     result = run_measured(args, work, env)
     try:
         detail = json.loads(result["stdout"].strip().splitlines()[-1])
     except (json.JSONDecodeError, IndexError):
         detail = {"error": result["stderr"][-300:]}
-    return {"case": name, "file_bytes": path.stat().st_size, "chunker": "old (recursive)" if old_chunker else "new",
+    chunker = "old (recursive)" if old_chunker else "new, ingest with hash vectors" if hash_ingest else "new"
+    return {"case": name, "file_bytes": path.stat().st_size, "chunker": chunker,
             "exit": result["exit"], "seconds": result["seconds"], "peak_rss_mb": result["peak_rss_mb"], **detail}
 
 
@@ -270,6 +273,46 @@ def stage(path: str, old: bool) -> None:
     print(json.dumps({"documents": documents, "chunks": chunks, "chunk_seconds": seconds}))
 
 
+def stage_ingest(path: str) -> None:
+    """``--stage PATH --hash-vectors``: the whole local ingest of one file (FileConnector, the chunker with
+    the model's tokenizer, the streaming ``Ingestor``, FAISS + SQLite, save) with hash vectors in place of
+    the model's: everything whose memory could grow with the document, minutes faster than embedding."""
+    import hashlib
+    import tempfile
+
+    import numpy as np
+
+    from connectors.files import FileConnector
+    from indexes.faiss_index import FaissIndex
+    from rag.chunking import Chunker, ChunkingSettings
+    from rag.embeddings import create_embedder
+    from rag.ingest import Ingestor
+
+    model = create_embedder()
+    model.warm_up()
+
+    class HashVectors:  # the model's tokenizer and shapes; vectors from text hashes
+        name, dimension, max_tokens, thread_safe = "hash", model.dimension, model.max_tokens, True
+        count_tokens = staticmethod(model.count_tokens)
+
+        def embed_documents(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+            rows = np.stack([np.random.default_rng(int.from_bytes(hashlib.sha256(t.encode()).digest()[:8]))
+                             .standard_normal(self.dimension, dtype=np.float32) for t in texts])
+            return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+    embedder = HashVectors()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="ragloom-hostile-index-") as folder:
+        index = FaissIndex.create(folder, embedder.name, embedder.dimension)
+        try:
+            chunker = Chunker(ChunkingSettings(), embedder.count_tokens, embedder.max_tokens)
+            report = Ingestor(index, embedder, chunker).run(FileConnector(path).load())  # type: ignore[arg-type]
+        finally:
+            index.close()
+    print(json.dumps({"documents": report.added, "chunks": report.chunks,
+                      "chunk_seconds": round(time.perf_counter() - started, 2)}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller files (a smoke run, not for the README)")
@@ -279,9 +322,16 @@ def main() -> None:
                         help="only the end-to-end one-line text ingests (no other hostile files, no chunk stage)")
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--old", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--hash-vectors", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--hash-ingest-mb", type=float, nargs="*", default=[],
+                        help="also ingest one-line texts of these sizes with hash vectors in place of the model "
+                             "(the whole ingest path's memory at 45 MB without an hour of embedding)")
     args = parser.parse_args()
     if args.stage:
-        stage(args.stage, args.old)
+        if args.hash_vectors:
+            stage_ingest(args.stage)
+        else:
+            stage(args.stage, args.old)
         return
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     load_before = os.getloadavg()
@@ -311,10 +361,13 @@ def main() -> None:
                                         ("one-line, no spaces", one_line_no_spaces, big, False),
                                         ("one-line words", one_line_words, old_size, True),
                                         ("one-line words", one_line_words, old_size, False)]
-    for name, make, size, old in stages:
+    stages = [(name, make, size, old, False) for name, make, size, old in stages]
+    stages += [("one-line words", one_line_words, int(mb * MiB), False, True) for mb in args.hash_ingest_mb]
+    for name, make, size, old, hashed in stages:
         with tempfile.TemporaryDirectory(prefix="ragloom-hostile-") as tmp:
-            row = stage_case(Path(tmp), name, make, size, env, old_chunker=old)
+            row = stage_case(Path(tmp), name, make, size, env, old_chunker=old, hash_ingest=hashed)
             stage_rows.append(row)
+            save()
             print(f"stage {name} {size} bytes ({row['chunker']}): {row['seconds']} s, {row['peak_rss_mb']} MB",
                   flush=True)
     import resource

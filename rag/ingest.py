@@ -8,10 +8,11 @@ run that dies keeps every document written before the last checkpoint and a reru
 the rest.
 
 A document of more chunks than one batch (a huge file) is *streamed*: its chunks are cut, embedded
-and written a batch at a time (``Index.upsert_streamed``), so memory stays flat however big it is,
-and it is still replaced atomically: no checkpoint falls inside it, its old version goes only with
-its last batch, and a failure half way removes what it had written. An index without that
-capability gets the document in one ``upsert``, embedded batch by batch all the same.
+and written a batch at a time (``upsert_streamed``, an index's ``streamed_upsert`` capability), so
+memory stays flat however big it is, and it is still replaced atomically: no checkpoint falls
+inside it, its old version goes only with its last batch, and a failure half way removes what it
+had written. An index without that capability gets the document in one ``upsert``, embedded batch
+by batch all the same. (A ``ChunkEmbedStage`` still chunks and embeds each document whole.)
 
 Embedding is the slow step, so it runs on a worker thread (ONNX Runtime and torch release the
 GIL) while this thread reads, hashes and chunks the next documents and writes the previous batch
@@ -206,6 +207,7 @@ class Ingestor:
                     self._submit(pending, report)
                     self._drain(report)
                     pending, pending_chunks = [], 0
+
                     def show(done: int) -> None:  # a huge document takes minutes: the bar moves per batch
                         rate = (report.chunks + done) / max(time.perf_counter() - started, 1e-9)
                         bar.set_postfix_str(f"{report.chunks + done} chunks, {rate:.0f} chunks/s")
