@@ -316,7 +316,7 @@ def stage_ingest(path: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller files (a smoke run, not for the README)")
-    parser.add_argument("--text-mb", type=float, nargs="+", default=[2.0],
+    parser.add_argument("--text-mb", type=float, nargs="*", default=[2.0],
                         help="size(s) of the one-line text ingested end to end")
     parser.add_argument("--text-only", action="store_true",
                         help="only the end-to-end one-line text ingests (no other hostile files, no chunk stage)")
@@ -375,16 +375,24 @@ def main() -> None:
     # a child's wait4 peak includes its parent's footprint at fork time: this shows it stayed below the children's
     parent_peak_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     path = save({"bench_process_peak_rss_mb": parent_peak_mb})
-    print()
+    for rows, table in ((ingest_rows, print_ingest_table), (stage_rows, print_stage_table)):
+        if rows:  # a --text-only run has no stage rows
+            print()
+            table(rows)
+    print(f"\n{path}")
+
+
+def print_ingest_table(ingest_rows: list[dict]) -> None:
     print_table(["hostile file", "size", "exit", "s", "peak RSS MB", "normal file in", "traceback", "reason"],
                 [(r["case"], f"{r['file_bytes'] / MiB:.1f} MiB", r["exit"], r["seconds"], r["peak_rss_mb"],
                   "yes" if r["normal_file_ingested"] else "NO", "YES" if r["traceback"] else "no",
                   (r["reason"] or f"ingested ({r['chunks']} chunks)")[:90]) for r in ingest_rows])
-    print()
+
+
+def print_stage_table(stage_rows: list[dict]) -> None:
     print_table(["read + chunk", "size", "chunker", "process s", "read+chunk s", "peak RSS MB", "chunks"],
                 [(r["case"], f"{r['file_bytes'] / MiB:.2f} MiB", r["chunker"], r["seconds"], r.get("chunk_seconds"),
                   r["peak_rss_mb"], r.get("chunks")) for r in stage_rows])
-    print(f"\n{path}")
 
 
 if __name__ == "__main__":
