@@ -69,6 +69,11 @@ class Settings:
     explain_model: str = "qwen2.5-coder-0.5b"  # Answer.explain(): the local model whose attention is shown
     explain_layers: int | None = None  # Answer.explain(): last layers averaged; default: the last third
 
+    def index_options(self) -> dict[str, Any]:
+        """Index backend options (each index kind takes the ones it knows)."""
+        return {"ef_search": self.ef_search, "nprobe": self.nprobe, "milvus_uri": self.milvus_uri,
+                "milvus_index": self.milvus_index, "milvus_shards": self.milvus_shards}
+
     def with_(self, **changes: Any) -> Settings:
         """A copy with the given fields changed; ``None`` values mean "leave as is"."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

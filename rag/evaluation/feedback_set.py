@@ -40,6 +40,7 @@ from rag.core.errors import ConfigError
 from rag.core.types import Chunk, Message
 from rag.evaluation.answer_metrics import declined
 from rag.evaluation.docs_chat import EvalItem
+from rag.evaluation.jsonl import read_items
 from rag.feedback import FeedbackRecord, text_sha256
 
 SET_FORMAT = "ragloom-feedback/1"
@@ -225,18 +226,7 @@ def is_feedback_set(path: str | Path) -> bool:
 def read_feedback_set(path: str | Path, limit: int | None = None) -> list[FeedbackItem]:
     if not Path(path).is_file():
         raise ConfigError(f"{path}: no such evaluation set")
-    items: list[FeedbackItem] = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                items.append(_item(json.loads(line)))
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                raise ConfigError(f"{path}:{number}: not a feedback evaluation item ({exc})") from None
-            if limit is not None and len(items) >= limit:
-                break
-    return items
+    return read_items(path, _item, "a feedback evaluation item", limit)
 
 
 def _item(raw: dict[str, Any]) -> FeedbackItem:
