@@ -29,7 +29,8 @@ from rag.prompts.examples import coerce_examples
 from rag.prompts.extract import ExtractError, parse_entities, retry_messages
 from rag.prompts.focus import words_covered
 from rag.prompts.rewrite import clean_query, needs_rewrite, rewrite_messages
-from rag.prompts.tasks import TaskSpec, get_task
+from rag.prompts.tasks import FULL_QA, TaskSpec, get_task
+from rag.restated import completion
 from rag.source_selection import SourceBudget, cosine_of, pick_by_evidence
 
 SearchFn = Callable[[str, int, "Mapping[str, Any] | None"], list[ScoredChunk]]
@@ -235,6 +236,12 @@ class Answerer:
         else:
             generation = self.generator.generate(prompt.messages, req.sampling)
             text = generation.text
+        if req.spec is FULL_QA and (added := completion(req.question, text, shown[: len(prompt.sources)],
+                                                         req.history)):
+            notes.append("the answer restated the question; the source's own sentence was added, quoted")
+            text += added
+            if stream:
+                yield added
         yield self._answer(req, query, prompt, generation, text, data, notes, started, retrieve_seconds, read_as)
 
     def _by_evidence(self, req: _Request, retrieved: list[ScoredChunk], sources: list[ScoredChunk],
