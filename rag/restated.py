@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from rag.core.answer import cited_numbers, strip_citations
 from rag.core.types import Message, ScoredChunk
-from rag.prompts.focus import stem, content_words, split_sentences
+from rag.prompts.focus import content_words, split_sentences, stem
 
 MAX_NEW_WORDS = 1  # an answer with at most this many content words the question lacks says nothing new
 MIN_QUOTE_NEW_WORDS = 3  # a quote must bring at least this many words the question and answer lack
