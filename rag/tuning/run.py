@@ -60,5 +60,5 @@ def tune_embedder(data: TrainingData, out: str | Path, *, base: str | Path | Non
     info = {"base": DEFAULT_EMBEDDER if base in (None, DEFAULT_EMBEDDER) else folder_embedder_name(base_folder),
             "source": data.source, "settings": asdict(settings), "mining_seconds": round(mined, 1),
             **result.summary()}
-    say("writing the model and its ONNX int8 file")
+    say("writing the model" + (" and its ONNX int8 file" if onnx else ""))
     return write_tuned(result.model, out, base_folder, info, force=force, onnx=onnx)

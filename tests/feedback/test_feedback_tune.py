@@ -92,3 +92,13 @@ def test_tune_on_feedback_refuses_too_little_then_writes_a_model_embedder_dir_lo
                       Document("bread", "Rye bread is baked with caraway seeds.")], chunk=False)
         assert tuned.embedder.name == info["name"]
         assert tuned.search("Where does Peru's government sit?", k=1, mode="dense")[0].chunk.document_id == "peru"
+
+
+@pytest.mark.parametrize(("where", "said"), [("nowhere", "no index at"), ("index", "no feedback in")])
+def test_no_index_or_no_feedback_is_a_one_line_error(index: Path, tmp_path: Path, where: str, said: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    folder = index if where == "index" else tmp_path / where
+    code = main(["tune", "embedder", "--feedback", "--index", str(folder), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith(f"ragloom: error: {said}") and err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists()
