@@ -65,8 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rag.api import RAG
-    from rag.tuning import pairs_from_beir, pairs_from_eval_set, read_pairs, tune_embedder
-    from rag.tuning.feedback_pairs import pairs_from_feedback
+    from rag.tuning import pairs_from_beir, pairs_from_eval_set, pairs_from_feedback, read_pairs, tune_embedder
 
     settings = TuneSettings(epochs=args.epochs, batch_size=args.batch_size, max_seq_length=args.max_seq_length,
                             learning_rate=args.learning_rate, max_minutes=args.max_minutes,
