@@ -173,10 +173,10 @@ def resolve_chunks(refs: Iterable[ChunkRef], resolver: ChunkResolver) -> tuple[l
     return out, moved, gone
 
 
-def export_feedback(records: Sequence[FeedbackRecord], out: str | Path,
-                    resolver: ChunkResolver | None = None) -> ExportReport:
-    """Write the evaluation set to ``out`` (atomically: a complete file or the old one; nothing when no record
-    gives an item); with a ``resolver`` chunk ids are brought up to date with the current index."""
+def feedback_items(records: Sequence[FeedbackRecord], resolver: ChunkResolver | None = None) -> ExportReport:
+    """The items the records give (``report.items``), with chunk ids brought up to date with the current index
+    when a ``resolver`` is given. What ``export_feedback`` writes and ``ragloom tune embedder --feedback`` trains on.
+    """
     report = ExportReport(records=len(records))
     for record in records:
         item = item_from_record(record)
@@ -193,6 +193,14 @@ def export_feedback(records: Sequence[FeedbackRecord], out: str | Path,
             report.skipped += 1
         else:
             report.items.append(item)
+    return report
+
+
+def export_feedback(records: Sequence[FeedbackRecord], out: str | Path,
+                    resolver: ChunkResolver | None = None) -> ExportReport:
+    """Write the evaluation set to ``out`` (atomically: a complete file or the old one; nothing when no record
+    gives an item); with a ``resolver`` chunk ids are brought up to date with the current index."""
+    report = feedback_items(records, resolver)
     if report.items:  # nothing to evaluate: no file (an empty set would only fail later)
         _write_atomically(Path(out), "".join(json.dumps(i.as_dict(), ensure_ascii=False) + "\n"
                                              for i in report.items))
