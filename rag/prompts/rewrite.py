@@ -86,7 +86,8 @@ def clean_query(text: str, fallback: str, history: Sequence[Message] = ()) -> st
                                     "standalone question:", "rewritten question:")):
             line = line.split(":", 1)[1].strip().strip('"')
         if line.endswith("?") and len(line) <= 300:
-            return line
+            echoed = _WORD.findall(line.lower()) == _WORD.findall(fallback.lower())
+            return _joined(fallback, history) if echoed else line  # an echo still leans on the conversation
         if line:
             break
     return _joined(fallback, history)
