@@ -289,7 +289,8 @@ class RAG:
             self._answerer = Answerer(lambda query, k, filter: self.search(query, k=k, filter=filter),
                                       self.generator, k=self.settings.answer_k, focus=self.source_focus(),
                                       budget=budget, count_tokens=self.embedder.count_tokens,
-                                      grounding=GroundingChecker(self.embedder), neighbours=self.chunks)
+                                      grounding=GroundingChecker(self.embedder), neighbours=self.chunks,
+                                      followups=self.settings.followup_query)
         return self._answerer
 
     def source_focus(self, max_tokens: int | None = None) -> SourceFocus | None:

@@ -59,6 +59,7 @@ class Settings:
     fusion_norm: str = "minmax"  # convex fusion: minmax over the candidates | max (scaled by the best; 0 stays 0)
     candidates: int = 100  # per-list candidates before hybrid fusion or MMR
     focus_tokens: int = 96  # QA: sources longer than this keep their most relevant sentences; 0 = off
+    followup_query: str = "join"  # a follow-up's search query: join (previous question carried in) | model | off
     mmr_lambda: float = 0.5  # MMR: 1 = relevance only, 0 = diversity only
     backend: str = "llamacpp"  # generator backend: llamacpp | transformers | openai
     model: str | None = None  # bundled model name, a local path, or a model name on an OpenAI server
