@@ -1,0 +1,364 @@
+"""What can still be read of a truncated or damaged PDF that pdfminer, PDFium and pypdf all refuse.
+
+A PDF cut short (an interrupted download or copy) loses its cross-reference table and trailer, and
+every object after the cut. pdfminer, PDFium and pypdf all give up on such a file (measured on
+files cut in the middle of a page), so the pages before the cut would be lost with it. Here the
+complete objects are collected by scanning the bytes (objects packed in object streams included),
+the page tree is walked as far as it survives to learn each surviving page's number, and a new,
+well-formed PDF is written with those objects, a fresh page tree and a fresh cross-reference table.
+Pages whose object or content stream is gone are returned as missing, by number.
+
+Fonts are usually written after the pages (fpdf2, many other writers), so the surviving pages often
+point to font objects that were cut off. ``substitute_fonts`` gives such a page Helvetica (whose
+metrics pdfminer has built in) under the font names its content uses: text in simple, Latin
+encodings reads as it was; a page whose text then looks like noise (subset or CID fonts) is
+reported as unreadable by the caller rather than indexed as garbage.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_OBJECT_STREAM_BYTES = 16 * 2**20  # an object stream inflating past this is not unpacked
+_INHERITED = (b"Resources", b"MediaBox", b"CropBox", b"Rotate")
+_OBJ = re.compile(rb"(?<![0-9])(\d{1,10})[ \t\r\n\f\x00]+(\d{1,5})[ \t\r\n\f\x00]+obj(?![A-Za-z])")
+_STREAM = re.compile(rb"(?<![A-Za-z])stream(\r\n|\n|\r)")
+_REF = re.compile(rb"(\d+)\s+(\d+)\s+R(?![A-Za-z])")
+_DELIMITERS = b"()<>[]{}/%"
+_WHITESPACE = b" \t\r\n\f\x00"
+
+
+@dataclass
+class Salvaged:
+    """A rewritten PDF of the surviving pages; ``numbers[i]`` is the original number of its page ``i + 1``."""
+
+    data: bytes
+    numbers: list[int]
+    missing: list[int] = field(default_factory=list)  # original page numbers that could not be recovered
+    lost_tail: bool = False  # the page tree itself is lost: pages past the last one found may be missing
+
+
+@dataclass
+class _Object:
+    body: bytes  # the dictionary (or other value) between "obj" and "stream"/"endobj"
+    stream: bytes | None = None
+
+
+def salvage(data: bytes) -> Salvaged | None:
+    """The readable part of a damaged PDF, or ``None`` when not a single page survives."""
+    objects = _objects(data)
+    pages = _page_order(objects)
+    lost_tail = pages is None
+    if pages is None:  # no page tree: every page object found, in file order
+        found = [number for number, obj in objects.items() if _type(obj.body) == b"Page"]
+        pages = [(position, number, {}) for position, number in enumerate(found, 1)]
+    kept: list[tuple[int, int, dict[bytes, bytes]]] = []
+    missing: list[int] = []
+    for page_number, object_number, inherited in pages:
+        page = objects.get(object_number) if object_number else None
+        if page is None or _type(page.body) != b"Page" or not _contents_present(page.body, objects):
+            missing.append(page_number)
+        else:
+            kept.append((page_number, object_number, inherited))
+    if not kept:
+        return None
+    return Salvaged(_write(objects, kept), [number for number, _, _ in kept], missing, lost_tail)
+
+
+def substitute_fonts(page: Any) -> bool:
+    """Give a pdfplumber ``page`` Helvetica for every font its content uses that did not survive.
+
+    Returns whether any font was substituted (the caller then checks the text looks like text).
+    """
+    from pdfminer.pdftypes import PDFStream, resolve1
+    from pdfminer.psparser import LIT
+
+    page_object = page.page_obj
+    resources = dict(resolve1(page_object.resources) or {})
+    fonts = resolve1(resources.get("Font"))
+    fonts = dict(fonts) if isinstance(fonts, dict) else {}
+    used: set[str] = set()
+    for stream in page_object.contents or ():
+        stream = resolve1(stream)
+        if isinstance(stream, PDFStream):
+            used.update(m.group(1).decode("latin-1") for m in re.finditer(
+                rb"/([^\s/\[\]()<>{}%]+)\s+[-+\d.]+\s+Tf", stream.get_data() or b""))
+    lost = [name for name in used if not isinstance(resolve1(fonts.get(name)), dict)]
+    for name in lost:
+        fonts[name] = {"Type": LIT("Font"), "Subtype": LIT("Type1"), "BaseFont": LIT("Helvetica"),
+                       "Encoding": LIT("WinAnsiEncoding")}
+    if lost:
+        resources["Font"] = fonts
+        page_object.resources = resources
+    return bool(lost)
+
+
+def looks_like_text(text: str) -> bool:
+    """False for what a wrong font makes of glyph ids: few letters, many control or odd characters."""
+    sample = "".join(text.split())[:4000]
+    if not sample:
+        return True
+    letters = sum(ch.isalnum() for ch in sample)
+    odd = sum(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 or ch == "\ufffd" for ch in sample)
+    return letters / len(sample) >= 0.6 and odd / len(sample) < 0.05
+
+
+# -- reading the objects -----------------------------------------------------------------------------
+def _objects(data: bytes) -> dict[int, _Object]:
+    """Every complete object in ``data`` (a later definition of a number wins, as in an update)."""
+    found: dict[int, _Object] = {}
+    position = 0
+    while match := _OBJ.search(data, position):
+        start = match.end()
+        end = data.find(b"endobj", start)
+        stream = _STREAM.search(data, start, end if end >= 0 else len(data))
+        if stream is not None:
+            finish = data.find(b"endstream", stream.end())
+            if finish < 0:
+                break  # the stream was cut: nothing complete follows
+            raw = data[stream.end():finish]
+            raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1] if raw.endswith((b"\n", b"\r")) else raw
+            end = data.find(b"endobj", finish)
+            if end < 0:
+                break
+            found[int(match.group(1))] = _Object(data[start:stream.start()], raw)
+        else:
+            if end < 0:
+                break
+            found[int(match.group(1))] = _Object(data[start:end])
+        position = end + len(b"endobj")
+    for number in [n for n, obj in found.items() if _type(obj.body) == b"ObjStm"]:
+        for inner, body in _unpack(found[number]).items():
+            found.setdefault(inner, _Object(body))
+    return found
+
+
+def _unpack(container: _Object) -> dict[int, bytes]:
+    """The objects inside an object stream (Flate-compressed or plain), bounded in size."""
+    keys = _dictionary(container.body)
+    raw = container.stream or b""
+    try:
+        if b"FlateDecode" in keys.get(b"Filter", b""):
+            raw = zlib.decompressobj().decompress(raw, MAX_OBJECT_STREAM_BYTES)
+        elif keys.get(b"Filter"):
+            return {}
+        count, first = int(keys.get(b"N", b"0")), int(keys.get(b"First", b"0"))
+    except (zlib.error, ValueError):
+        return {}
+    header = raw[:first].split()
+    pairs = [(int(header[i]), int(header[i + 1])) for i in range(0, min(len(header), 2 * count) - 1, 2)]
+    out: dict[int, bytes] = {}
+    for index, (number, offset) in enumerate(pairs):
+        end = first + pairs[index + 1][1] if index + 1 < len(pairs) else len(raw)
+        out[number] = raw[first + offset:end]
+    return out
+
+
+def _type(body: bytes) -> bytes:
+    value = _dictionary(body).get(b"Type", b"")
+    return value[1:] if value.startswith(b"/") else b""
+
+
+def _contents_present(body: bytes, objects: dict[int, _Object]) -> bool:
+    contents = _dictionary(body).get(b"Contents")
+    if contents is None:
+        return True  # a page with no content is blank, not damaged
+    return all(int(m.group(1)) in objects and objects[int(m.group(1))].stream is not None
+               for m in _REF.finditer(contents))
+
+
+def _page_order(objects: dict[int, _Object]) -> list[tuple[int, int, dict[bytes, bytes]]] | None:
+    """``(page number, object number or 0 if lost, inherited attributes)`` along the page tree, or None."""
+    root = None
+    for obj in objects.values():
+        if _type(obj.body) == b"Catalog":
+            root = _ref(_dictionary(obj.body).get(b"Pages", b""))
+    if root is None or root not in objects:
+        roots = [n for n, obj in objects.items()
+                 if _type(obj.body) == b"Pages" and b"Parent" not in _dictionary(obj.body)]
+        root = roots[0] if len(roots) == 1 else None
+    if root is None:
+        return None
+    pages: list[tuple[int, int, dict[bytes, bytes]]] = []
+    _walk(objects, root, {}, pages, set())
+    return pages
+
+
+def _walk(objects: dict[int, _Object], number: int, inherited: dict[bytes, bytes],
+          pages: list[tuple[int, int, dict[bytes, bytes]]], seen: set[int]) -> None:
+    seen.add(number)
+    keys = _dictionary(objects[number].body)
+    inherited = {**inherited, **{k: keys[k] for k in _INHERITED if k in keys}}
+    kids = [int(m.group(1)) for m in _REF.finditer(keys.get(b"Kids", b""))]
+    known = sum(_count(objects, kid) for kid in kids if kid in objects)
+    lost = [kid for kid in kids if kid not in objects]
+    try:
+        total = int(keys.get(b"Count", b"0"))
+    except ValueError:
+        total = len(kids)
+    # a lost kid is one page, or the whole remainder when it is the only lost subtree
+    lost_size = max(total - known, 1) if len(lost) == 1 else 1
+    for kid in kids:
+        if kid in seen:
+            continue  # a loop in a damaged tree
+        if kid not in objects:
+            pages += [(len(pages) + 1, 0, inherited) for _ in range(lost_size)]
+        elif _type(objects[kid].body) == b"Pages":
+            _walk(objects, kid, inherited, pages, seen)
+        else:
+            pages.append((len(pages) + 1, kid, inherited))
+
+
+def _count(objects: dict[int, _Object], number: int) -> int:
+    if _type(objects[number].body) != b"Pages":
+        return 1
+    try:
+        return int(_dictionary(objects[number].body).get(b"Count", b"1"))
+    except ValueError:
+        return 1
+
+
+def _ref(value: bytes) -> int | None:
+    match = _REF.match(value.strip())
+    return int(match.group(1)) if match else None
+
+
+# -- writing the repaired file ---------------------------------------------------------------------
+def _write(objects: dict[int, _Object], kept: list[tuple[int, int, dict[bytes, bytes]]]) -> bytes:
+    tree, catalog = max(objects) + 1, max(objects) + 2
+    pages = {number: inherited for _, number, inherited in kept}
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets: dict[int, int] = {}
+    for number, obj in sorted(objects.items()):
+        if _type(obj.body) in (b"ObjStm", b"XRef", b"Catalog", b"Pages"):
+            continue  # unpacked (object streams) or replaced by the new page tree and catalog
+        body = obj.body
+        if number in pages:
+            body = _with_keys(body, {b"Parent": b"%d 0 R" % tree, **pages[number]}, replace=(b"Parent",))
+        offsets[number] = len(out)
+        if obj.stream is None:
+            out += b"%d 0 obj\n%s\nendobj\n" % (number, body.strip())
+        else:
+            body = _with_keys(body, {b"Length": b"%d" % len(obj.stream)}, replace=(b"Length",))
+            out += b"%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n" % (number, body.strip(), obj.stream)
+    kids = b" ".join(b"%d 0 R" % number for _, number, _ in kept)
+    offsets[tree] = len(out)
+    out += b"%d 0 obj\n<< /Type /Pages /Kids [%s] /Count %d >>\nendobj\n" % (tree, kids, len(kept))
+    offsets[catalog] = len(out)
+    out += b"%d 0 obj\n<< /Type /Catalog /Pages %d 0 R >>\nendobj\n" % (catalog, tree)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (catalog + 1)
+    for number in range(1, catalog + 1):
+        out += b"%010d 00000 n \n" % offsets[number] if number in offsets else b"0000000000 65535 f \n"
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (catalog + 1, catalog, xref)
+    return bytes(out)
+
+
+def _with_keys(body: bytes, keys: dict[bytes, bytes], replace: tuple[bytes, ...] = ()) -> bytes:
+    """``body`` (a dictionary) with ``keys`` added where absent; the keys in ``replace`` are set anew."""
+    for key in replace:
+        body = _drop_key(body, key)
+    present = _dictionary(body)
+    additions = b"".join(b" /%s %s" % (key, value) for key, value in keys.items() if key not in present)
+    start = body.find(b"<<")
+    return body[:start + 2] + additions + body[start + 2:] if start >= 0 else body
+
+
+def _drop_key(body: bytes, key: bytes) -> bytes:
+    spans = _top_level_spans(body)
+    if key not in spans:
+        return body
+    start, end = spans[key]
+    return body[:start] + body[end:]
+
+
+def _dictionary(body: bytes) -> dict[bytes, bytes]:
+    """The top-level keys of the dictionary in ``body`` with their raw values (refs, arrays, dicts...)."""
+    return {key: body[start + 1 + len(key):end].strip() for key, (start, end) in _top_level_spans(body).items()}
+
+
+def _top_level_spans(body: bytes) -> dict[bytes, tuple[int, int]]:
+    """For each top-level key of the dictionary: the span from its ``/Key`` to the end of its value."""
+    start = body.find(b"<<")
+    if start < 0:
+        return {}
+    spans: dict[bytes, tuple[int, int]] = {}
+    position, depth = start + 2, 1
+    tokens: list[tuple[int, int, bytes]] = []  # (start, end, token) at depth 1
+    while position < len(body) and depth > 0:
+        token_start = position
+        char = body[position:position + 1]
+        if char in b" \t\r\n\f\x00" and char:
+            position += 1
+            continue
+        if body.startswith(b"<<", position) or char == b"[":
+            position = _skip_nested(body, position)
+        elif body.startswith(b">>", position):
+            depth -= 1
+            position += 2
+            continue
+        elif char == b"(":
+            position = _skip_string(body, position)
+        elif char == b"<":
+            position = body.find(b">", position) + 1 or len(body)
+        elif char == b"%":
+            position = body.find(b"\n", position) + 1 or len(body)
+            continue
+        else:
+            position += 1
+            while position < len(body) and body[position] not in _WHITESPACE + _DELIMITERS:
+                position += 1
+        tokens.append((token_start, position, body[token_start:position]))
+    index = 0
+    while index < len(tokens):
+        begin, _, token = tokens[index]
+        if token.startswith(b"/") and index + 1 < len(tokens):
+            # a value is one token, or three for a reference ("12 0 R")
+            size = 3 if index + 3 < len(tokens) and tokens[index + 3][2] == b"R" else 1
+            spans[token[1:]] = (begin, tokens[index + size][1])
+            index += size + 1
+        else:
+            index += 1
+    return spans
+
+
+def _skip_nested(body: bytes, position: int) -> int:
+    """The position after the array or dictionary that starts at ``position``."""
+    depth = 0
+    while position < len(body):
+        if body.startswith(b"<<", position) or body[position:position + 1] == b"[":
+            depth += 1
+            position += 2 if body.startswith(b"<<", position) else 1
+        elif body.startswith(b">>", position) or body[position:position + 1] == b"]":
+            depth -= 1
+            position += 2 if body.startswith(b">>", position) else 1
+            if depth == 0:
+                return position
+        elif body[position:position + 1] == b"(":
+            position = _skip_string(body, position)
+        elif body[position:position + 1] == b"<":
+            position = body.find(b">", position) + 1 or len(body)
+        else:
+            position += 1
+    return position
+
+
+def _skip_string(body: bytes, position: int) -> int:
+    """The position after the literal string ``( ... )`` at ``position`` (nested parentheses, escapes)."""
+    depth = 0
+    while position < len(body):
+        char = body[position:position + 1]
+        if char == b"\\":
+            position += 2
+            continue
+        if char == b"(":
+            depth += 1
+        elif char == b")":
+            depth -= 1
+            if depth == 0:
+                return position + 1
+        position += 1
+    return position
