@@ -68,6 +68,7 @@ class Settings:
     threads: int | None = None  # generator CPU threads; default: physical cores
     explain_model: str = "qwen2.5-coder-0.5b"  # Answer.explain(): the local model whose attention is shown
     explain_layers: int | None = None  # Answer.explain(): last layers averaged; default: the last third
+    ocr_images: bool = False  # ingest: OCR pictures inside .docx/HTML files (ragloom ingest --ocr-images)
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with the given fields changed; ``None`` values mean "leave as is"."""
