@@ -58,8 +58,14 @@ def pdfium_pages(data: bytes) -> dict[int, str]:
     import pypdfium2
 
     document = pypdfium2.PdfDocument(data)
+    pages = {}
     try:
-        return {n + 1: document[n].get_textpage().get_text_range() for n in range(len(document))}
+        for n in range(len(document)):
+            try:
+                pages[n + 1] = document[n].get_textpage().get_text_range()
+            except pypdfium2.PdfiumError:
+                continue  # one page PDFium cannot load: the others may still read
+        return pages
     finally:
         document.close()
 
