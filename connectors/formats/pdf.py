@@ -75,9 +75,10 @@ def read(info: FileInfo, data: bytes) -> Iterator[Document | Skipped]:
                 raise FormatError(f"{damaged}; no page could be recovered")
             if salvaged is not None and (pdf is None or salvaged.missing or len(salvaged.numbers) > count):
                 _close(pdf)
-                data = salvaged.data
-                pdf = pdfplumber.open(io.BytesIO(data))
-                count, title = len(pdf.pages), info.path.stem
+                pdf = _open_salvaged(pdfplumber, salvaged)
+                if pdf is None:
+                    raise FormatError(f"{damaged}; no page could be recovered")
+                data, count, title = salvaged.data, len(salvaged.numbers), info.path.stem
             else:
                 salvaged = None  # pdfminer's own repair read at least as much
         if count > info.options.max_pdf_pages:
@@ -87,6 +88,34 @@ def read(info: FileInfo, data: bytes) -> Iterator[Document | Skipped]:
         yield from _documents(info, data, pdf, count, title, salvaged)
     finally:
         _close(pdf)
+
+
+def _open_salvaged(pdfplumber: Any, salvaged: Salvaged) -> Any:
+    """The rebuilt file opened, without the pages whose dictionaries pdfminer cannot take; None if none is left."""
+
+    def opens(data: bytes) -> Any:
+        pdf = None
+        try:
+            pdf = pdfplumber.open(io.BytesIO(data))
+            if len(pdf.pages) == len(salvaged.numbers):
+                return pdf
+        except Exception:  # noqa: BLE001 - any parser error: this rebuild does not open
+            pass
+        _close(pdf)
+        return None
+
+    pdf = opens(salvaged.data)
+    if pdf is None and salvaged.drop_pages(lambda one: _opens_one(pdfplumber, one)):
+        pdf = opens(salvaged.data)
+    return pdf
+
+
+def _opens_one(pdfplumber: Any, data: bytes) -> bool:
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            return len(pdf.pages) == 1
+    except Exception:  # noqa: BLE001 - the page's dictionary is beyond repair
+        return False
 
 
 def _close(pdf: Any) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,25 @@ class Salvaged:
     numbers: list[int]
     missing: list[int] = field(default_factory=list)  # original page numbers that could not be recovered
     lost_tail: bool = False  # the page tree itself is lost: pages past the last one found may be missing
+    _objects: dict[int, _Object] = field(default_factory=dict, repr=False)
+    _kept: list[tuple[int, int, dict[bytes, bytes]]] = field(default_factory=list, repr=False)
+
+    def drop_pages(self, opens: Callable[[bytes], bool]) -> bool:
+        """Move the pages whose dictionary a parser cannot take (``opens`` on a one-page file) to
+        ``missing`` and rewrite ``data``; False when no page is left.
+
+        A parser walks the whole page tree when a file is opened, so one mangled page dictionary (a
+        broken key, a box that is not numbers) would lose every page; this finds it page by page.
+        """
+        good = [page for page in self._kept
+                if opens(_write({page[1]: self._objects[page[1]]}, [page], contents=False))]
+        kept = {number for number, _, _ in good}
+        self.missing = sorted({*self.missing, *(number for number, _, _ in self._kept if number not in kept)})
+        self._kept = good
+        self.numbers = [number for number, _, _ in good]
+        if good:
+            self.data = _write(self._objects, good)
+        return bool(good)
 
 
 @dataclass
@@ -65,7 +85,7 @@ def salvage(data: bytes) -> Salvaged | None:
             kept.append((page_number, object_number, inherited))
     if not kept:
         return None
-    return Salvaged(_write(objects, kept), [number for number, _, _ in kept], missing, lost_tail)
+    return Salvaged(_write(objects, kept), [number for number, _, _ in kept], missing, lost_tail, objects, kept)
 
 
 def substitute_fonts(page: Any) -> bool:
@@ -149,7 +169,10 @@ def _unpack(container: _Object) -> dict[int, bytes]:
     except (zlib.error, ValueError):
         return {}
     header = raw[:first].split()
-    pairs = [(int(header[i]), int(header[i + 1])) for i in range(0, min(len(header), 2 * count) - 1, 2)]
+    try:
+        pairs = [(int(header[i]), int(header[i + 1])) for i in range(0, min(len(header), 2 * count) - 1, 2)]
+    except ValueError:
+        return {}
     out: dict[int, bytes] = {}
     for index, (number, offset) in enumerate(pairs):
         end = first + pairs[index + 1][1] if index + 1 < len(pairs) else len(raw)
@@ -227,7 +250,9 @@ def _ref(value: bytes) -> int | None:
 
 
 # -- writing the repaired file ---------------------------------------------------------------------
-def _write(objects: dict[int, _Object], kept: list[tuple[int, int, dict[bytes, bytes]]]) -> bytes:
+def _write(objects: dict[int, _Object], kept: list[tuple[int, int, dict[bytes, bytes]]],
+           contents: bool = True) -> bytes:
+    """A well-formed PDF of ``objects`` whose pages are ``kept``; ``contents=False``: the page dictionaries only."""
     tree, catalog = max(objects) + 1, max(objects) + 2
     pages = {number: inherited for _, number, inherited in kept}
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
@@ -237,7 +262,8 @@ def _write(objects: dict[int, _Object], kept: list[tuple[int, int, dict[bytes, b
             continue  # unpacked (object streams) or replaced by the new page tree and catalog
         body = obj.body
         if number in pages:
-            body = _with_keys(body, {b"Parent": b"%d 0 R" % tree, **pages[number]}, replace=(b"Parent",))
+            body = _with_keys(body, {b"Parent": b"%d 0 R" % tree, **pages[number]},
+                              replace=(b"Parent",) if contents else (b"Parent", b"Contents"))
         offsets[number] = len(out)
         if obj.stream is None:
             out += b"%d 0 obj\n%s\nendobj\n" % (number, body.strip())

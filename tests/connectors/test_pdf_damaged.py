@@ -140,3 +140,19 @@ def test_ingest_report_lists_each_lost_page(tmp_path: Path, report: tuple[Path, 
     assert [e["source"].rsplit("#", 1)[1] for e in result.errors] == ["page=3", "page=4", "page=5"]
     assert all(e["reason"].startswith(f"page {n} could not be read") for n, e in zip((3, 4, 5), result.errors,
                                                                                         strict=True))
+
+
+def test_one_mangled_page_dictionary_loses_only_that_page(tmp_path: Path,
+                                                          report: tuple[Path, dict[int, str]]) -> None:
+    """pdfminer walks every page dictionary when it opens a file: one broken key used to lose them all."""
+    path, intact = report
+    data = path.read_bytes()
+    with pdfplumber.open(path) as pdf:
+        page_object = pdf.pages[2].page_obj.pageid
+    start = re.search(rb"(?<![0-9])%d 0 obj" % page_object, data).end()  # type: ignore[union-attr]
+    end = data.index(b"endobj", start)
+    mangled = data[:start] + data[start:end].replace(b"/Type /Page", b"/Type /Page /Dangling") + data[end:]
+    (tmp_path / "mangled.pdf").write_bytes(mangled)
+    pages, skipped = _load(tmp_path / "mangled.pdf")
+    assert sorted(pages) == [1, 2, 4, 5] and all(pages[n] == intact[n] for n in pages)
+    assert [s.reason for s in skipped] == ["page 3 could not be read: the file is truncated or damaged there"]
