@@ -62,7 +62,11 @@ class ImageOcr:
             if number == MAX_IMAGES + 1:
                 self._report(number, label, f"over {MAX_IMAGES} images in one file; the rest are not OCR'd")
             return ""
-        image = self._decode(data, label, number)
+        try:
+            image = self._decode(data, label, number)
+        except ImportError:  # Pillow comes with the OCR engine (the pdf extra)
+            self._report(number, label, "OCR needs rapidocr-onnxruntime: pip install 'ragloom[pdf]'")
+            return ""
         if image is None:
             return ""
         seconds = self.info.options.pdf_page_seconds

@@ -117,13 +117,18 @@ def substitute_fonts(page: Any) -> bool:
 
 
 def looks_like_text(text: str) -> bool:
-    """False for what a wrong font makes of glyph ids: few letters, many control or odd characters."""
-    sample = "".join(text.split())[:4000]
+    """False for what a wrong font makes of glyph ids: few letters, many unmapped or control characters.
+
+    Runs of one punctuation mark (the dot leaders of a table of contents) count once; pdfminer's
+    ``(cid:N)`` for a code the font does not map counts as one odd character.
+    """
+    sample = re.sub(r"\(cid:\d+\)", "\x00", "".join(text.split()))
+    sample = re.sub(r"([^\w\x00])\1{2,}", r"\1", sample)[:4000]
     if not sample:
         return True
     letters = sum(ch.isalnum() for ch in sample)
     odd = sum(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 or ch == "\ufffd" for ch in sample)
-    return letters / len(sample) >= 0.6 and odd / len(sample) < 0.05
+    return letters / len(sample) >= 0.5 and odd / len(sample) < 0.05
 
 
 # -- reading the objects -----------------------------------------------------------------------------
@@ -136,11 +141,9 @@ def _objects(data: bytes) -> dict[int, _Object]:
         end = data.find(b"endobj", start)
         stream = _STREAM.search(data, start, end if end >= 0 else len(data))
         if stream is not None:
-            finish = data.find(b"endstream", stream.end())
+            raw, finish = _stream_data(data, stream.end(), data[start:stream.start()])
             if finish < 0:
                 break  # the stream was cut: nothing complete follows
-            raw = data[stream.end():finish]
-            raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1] if raw.endswith((b"\n", b"\r")) else raw
             end = data.find(b"endobj", finish)
             if end < 0:
                 break
@@ -154,6 +157,19 @@ def _objects(data: bytes) -> dict[int, _Object]:
         for inner, body in _unpack(found[number]).items():
             found.setdefault(inner, _Object(body))
     return found
+
+
+def _stream_data(data: bytes, begin: int, dictionary: bytes) -> tuple[bytes, int]:
+    """A stream's bytes from ``begin`` and where its ``endstream`` is (-1: cut off)."""
+    length = _dictionary(dictionary).get(b"Length", b"")
+    if length.isdigit():  # a direct /Length is exact when "endstream" follows it
+        end = begin + int(length)
+        if data[end:end + 64].lstrip(_WHITESPACE).startswith(b"endstream"):
+            return data[begin:end], data.find(b"endstream", end)
+    finish = data.find(b"endstream", begin)
+    raw = data[begin:finish] if finish >= 0 else b""
+    # otherwise the end of line before "endstream" is the writer's, not the stream's
+    return (raw[:-2] if raw.endswith(b"\r\n") else raw[:-1] if raw.endswith((b"\n", b"\r")) else raw), finish
 
 
 def _unpack(container: _Object) -> dict[int, bytes]:
