@@ -23,13 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors.formats.pdf_syntax import WHITESPACE, dictionary, with_keys
+
 MAX_OBJECT_STREAM_BYTES = 16 * 2**20  # an object stream inflating past this is not unpacked
 _INHERITED = (b"Resources", b"MediaBox", b"CropBox", b"Rotate")
 _OBJ = re.compile(rb"(?<![0-9])(\d{1,10})[ \t\r\n\f\x00]+(\d{1,5})[ \t\r\n\f\x00]+obj(?![A-Za-z])")
 _STREAM = re.compile(rb"(?<![A-Za-z])stream(\r\n|\n|\r)")
 _REF = re.compile(rb"(\d+)\s+(\d+)\s+R(?![A-Za-z])")
-_DELIMITERS = b"()<>[]{}/%"
-_WHITESPACE = b" \t\r\n\f\x00"
 
 
 @dataclass
@@ -159,12 +159,12 @@ def _objects(data: bytes) -> dict[int, _Object]:
     return found
 
 
-def _stream_data(data: bytes, begin: int, dictionary: bytes) -> tuple[bytes, int]:
-    """A stream's bytes from ``begin`` and where its ``endstream`` is (-1: cut off)."""
-    length = _dictionary(dictionary).get(b"Length", b"")
+def _stream_data(data: bytes, begin: int, header: bytes) -> tuple[bytes, int]:
+    """A stream's bytes from ``begin`` and where its ``endstream`` is (-1: cut off); ``header``: its dictionary."""
+    length = dictionary(header).get(b"Length", b"")
     if length.isdigit():  # a direct /Length is exact when "endstream" follows it
         end = begin + int(length)
-        if data[end:end + 64].lstrip(_WHITESPACE).startswith(b"endstream"):
+        if data[end:end + 64].lstrip(WHITESPACE).startswith(b"endstream"):
             return data[begin:end], data.find(b"endstream", end)
     finish = data.find(b"endstream", begin)
     raw = data[begin:finish] if finish >= 0 else b""
@@ -174,7 +174,7 @@ def _stream_data(data: bytes, begin: int, dictionary: bytes) -> tuple[bytes, int
 
 def _unpack(container: _Object) -> dict[int, bytes]:
     """The objects inside an object stream (Flate-compressed or plain), bounded in size."""
-    keys = _dictionary(container.body)
+    keys = dictionary(container.body)
     raw = container.stream or b""
     try:
         if b"FlateDecode" in keys.get(b"Filter", b""):
@@ -197,12 +197,12 @@ def _unpack(container: _Object) -> dict[int, bytes]:
 
 
 def _type(body: bytes) -> bytes:
-    value = _dictionary(body).get(b"Type", b"")
+    value = dictionary(body).get(b"Type", b"")
     return value[1:] if value.startswith(b"/") else b""
 
 
 def _contents_present(body: bytes, objects: dict[int, _Object]) -> bool:
-    contents = _dictionary(body).get(b"Contents")
+    contents = dictionary(body).get(b"Contents")
     if contents is None:
         return True  # a page with no content is blank, not damaged
     return all(int(m.group(1)) in objects and objects[int(m.group(1))].stream is not None
@@ -214,10 +214,10 @@ def _page_order(objects: dict[int, _Object]) -> list[tuple[int, int, dict[bytes,
     root = None
     for obj in objects.values():
         if _type(obj.body) == b"Catalog":
-            root = _ref(_dictionary(obj.body).get(b"Pages", b""))
+            root = _ref(dictionary(obj.body).get(b"Pages", b""))
     if root is None or root not in objects:
         roots = [n for n, obj in objects.items()
-                 if _type(obj.body) == b"Pages" and b"Parent" not in _dictionary(obj.body)]
+                 if _type(obj.body) == b"Pages" and b"Parent" not in dictionary(obj.body)]
         root = roots[0] if len(roots) == 1 else None
     if root is None:
         return None
@@ -229,7 +229,7 @@ def _page_order(objects: dict[int, _Object]) -> list[tuple[int, int, dict[bytes,
 def _walk(objects: dict[int, _Object], number: int, inherited: dict[bytes, bytes],
           pages: list[tuple[int, int, dict[bytes, bytes]]], seen: set[int]) -> None:
     seen.add(number)
-    keys = _dictionary(objects[number].body)
+    keys = dictionary(objects[number].body)
     inherited = {**inherited, **{k: keys[k] for k in _INHERITED if k in keys}}
     kids = [int(m.group(1)) for m in _REF.finditer(keys.get(b"Kids", b""))]
     known = sum(_count(objects, kid) for kid in kids if kid in objects)
@@ -255,7 +255,7 @@ def _count(objects: dict[int, _Object], number: int) -> int:
     if _type(objects[number].body) != b"Pages":
         return 1
     try:
-        return int(_dictionary(objects[number].body).get(b"Count", b"1"))
+        return int(dictionary(objects[number].body).get(b"Count", b"1"))
     except ValueError:
         return 1
 
@@ -278,13 +278,13 @@ def _write(objects: dict[int, _Object], kept: list[tuple[int, int, dict[bytes, b
             continue  # unpacked (object streams) or replaced by the new page tree and catalog
         body = obj.body
         if number in pages:
-            body = _with_keys(body, {b"Parent": b"%d 0 R" % tree, **pages[number]},
+            body = with_keys(body, {b"Parent": b"%d 0 R" % tree, **pages[number]},
                               replace=(b"Parent",) if contents else (b"Parent", b"Contents"))
         offsets[number] = len(out)
         if obj.stream is None:
             out += b"%d 0 obj\n%s\nendobj\n" % (number, body.strip())
         else:
-            body = _with_keys(body, {b"Length": b"%d" % len(obj.stream)}, replace=(b"Length",))
+            body = with_keys(body, {b"Length": b"%d" % len(obj.stream)}, replace=(b"Length",))
             out += b"%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n" % (number, body.strip(), obj.stream)
     kids = b" ".join(b"%d 0 R" % number for _, number, _ in kept)
     offsets[tree] = len(out)
@@ -297,110 +297,3 @@ def _write(objects: dict[int, _Object], kept: list[tuple[int, int, dict[bytes, b
         out += b"%010d 00000 n \n" % offsets[number] if number in offsets else b"0000000000 65535 f \n"
     out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (catalog + 1, catalog, xref)
     return bytes(out)
-
-
-def _with_keys(body: bytes, keys: dict[bytes, bytes], replace: tuple[bytes, ...] = ()) -> bytes:
-    """``body`` (a dictionary) with ``keys`` added where absent; the keys in ``replace`` are set anew."""
-    for key in replace:
-        body = _drop_key(body, key)
-    present = _dictionary(body)
-    additions = b"".join(b" /%s %s" % (key, value) for key, value in keys.items() if key not in present)
-    start = body.find(b"<<")
-    return body[:start + 2] + additions + body[start + 2:] if start >= 0 else body
-
-
-def _drop_key(body: bytes, key: bytes) -> bytes:
-    spans = _top_level_spans(body)
-    if key not in spans:
-        return body
-    start, end = spans[key]
-    return body[:start] + body[end:]
-
-
-def _dictionary(body: bytes) -> dict[bytes, bytes]:
-    """The top-level keys of the dictionary in ``body`` with their raw values (refs, arrays, dicts...)."""
-    return {key: body[start + 1 + len(key):end].strip() for key, (start, end) in _top_level_spans(body).items()}
-
-
-def _top_level_spans(body: bytes) -> dict[bytes, tuple[int, int]]:
-    """For each top-level key of the dictionary: the span from its ``/Key`` to the end of its value."""
-    start = body.find(b"<<")
-    if start < 0:
-        return {}
-    spans: dict[bytes, tuple[int, int]] = {}
-    position, depth = start + 2, 1
-    tokens: list[tuple[int, int, bytes]] = []  # (start, end, token) at depth 1
-    while position < len(body) and depth > 0:
-        token_start = position
-        char = body[position:position + 1]
-        if char in b" \t\r\n\f\x00" and char:
-            position += 1
-            continue
-        if body.startswith(b"<<", position) or char == b"[":
-            position = _skip_nested(body, position)
-        elif body.startswith(b">>", position):
-            depth -= 1
-            position += 2
-            continue
-        elif char == b"(":
-            position = _skip_string(body, position)
-        elif char == b"<":
-            position = body.find(b">", position) + 1 or len(body)
-        elif char == b"%":
-            position = body.find(b"\n", position) + 1 or len(body)
-            continue
-        else:
-            position += 1
-            while position < len(body) and body[position] not in _WHITESPACE + _DELIMITERS:
-                position += 1
-        tokens.append((token_start, position, body[token_start:position]))
-    index = 0
-    while index < len(tokens):
-        begin, _, token = tokens[index]
-        if token.startswith(b"/") and index + 1 < len(tokens):
-            # a value is one token, or three for a reference ("12 0 R")
-            size = 3 if index + 3 < len(tokens) and tokens[index + 3][2] == b"R" else 1
-            spans[token[1:]] = (begin, tokens[index + size][1])
-            index += size + 1
-        else:
-            index += 1
-    return spans
-
-
-def _skip_nested(body: bytes, position: int) -> int:
-    """The position after the array or dictionary that starts at ``position``."""
-    depth = 0
-    while position < len(body):
-        if body.startswith(b"<<", position) or body[position:position + 1] == b"[":
-            depth += 1
-            position += 2 if body.startswith(b"<<", position) else 1
-        elif body.startswith(b">>", position) or body[position:position + 1] == b"]":
-            depth -= 1
-            position += 2 if body.startswith(b">>", position) else 1
-            if depth == 0:
-                return position
-        elif body[position:position + 1] == b"(":
-            position = _skip_string(body, position)
-        elif body[position:position + 1] == b"<":
-            position = body.find(b">", position) + 1 or len(body)
-        else:
-            position += 1
-    return position
-
-
-def _skip_string(body: bytes, position: int) -> int:
-    """The position after the literal string ``( ... )`` at ``position`` (nested parentheses, escapes)."""
-    depth = 0
-    while position < len(body):
-        char = body[position:position + 1]
-        if char == b"\\":
-            position += 2
-            continue
-        if char == b"(":
-            depth += 1
-        elif char == b")":
-            depth -= 1
-            if depth == 0:
-                return position + 1
-        position += 1
-    return position
