@@ -100,31 +100,54 @@ def test_a_file_with_no_readable_page_is_skipped_with_a_reason(tmp_path: Path,
     assert skipped[0].reason.startswith("corrupt PDF") and skipped[0].reason.endswith("no page could be recovered")
 
 
-def test_pages_packed_in_an_object_stream_are_recovered(tmp_path: Path) -> None:
-    """PDF 1.5 writers put page dictionaries and fonts in compressed object streams."""
-    texts = ["Ferry timetable for the island route", "Cargo fees rise in the spring season"]
-    contents = [b"BT /F1 14 Tf 72 700 Td (%s) Tj ET" % t.encode() for t in texts]
-    packed = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >>",
-              3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R "
-                 b"/Resources << /Font << /F1 8 0 R >> >> >>",
-              4: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 6 0 R "
-                 b"/Resources << /Font << /F1 8 0 R >> >> >>",
-              8: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"}
+def _object_stream(number: int, objects: dict[int, bytes]) -> bytes:
     header, body = b"", b""
-    for number, value in packed.items():
-        header += b"%d %d " % (number, len(body))
+    for inner, value in objects.items():
+        header += b"%d %d " % (inner, len(body))
         body += value + b"\n"
     stream = zlib.compress(header + body)
-    out = b"%PDF-1.5\n"
-    out += b"7 0 obj\n<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\nstream\n%s\n" \
-           b"endstream\nendobj\n" % (len(packed), len(header), len(stream), stream)
-    for number, content in ((5, contents[0]), (6, contents[1])):
+    return b"%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\nstream\n%s\n" \
+           b"endstream\nendobj\n" % (number, len(objects), len(header), len(stream), stream)
+
+
+_TEXTS = ["Ferry timetable for the island route", "Cargo fees rise in the spring season",
+          "Night ferries stop in the winter"]
+_TREE = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [3 0 R 4 0 R 9 0 R] /Count 3 >>"}
+_PAGES = {number: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
+                  b"/Resources << /Font << /F1 8 0 R >> >> >>" % content
+          for number, content in ((3, 5), (4, 6), (9, 10))}  # page object: its content stream
+_FONT = {8: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"}
+
+
+def _contents(*numbers: int) -> bytes:
+    out = b""
+    for number in numbers:
+        content = b"BT /F1 14 Tf 72 700 Td (%s) Tj ET" % _TEXTS[{5: 0, 6: 1, 10: 2}[number]].encode()
         out += b"%d 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n" % (number, len(content), content)
+    return out
+
+
+def test_pages_packed_in_an_object_stream_are_recovered(tmp_path: Path) -> None:
+    """PDF 1.5 writers put page dictionaries and fonts in compressed object streams."""
+    out = b"%PDF-1.5\n" + _object_stream(7, {**_TREE, **_PAGES, **_FONT}) + _contents(5, 10, 6)
     cut = out.rindex(b"6 0 obj") + 30  # the file ends inside page 2's content (no xref stream, no trailer)
     (tmp_path / "packed.pdf").write_bytes(out[:cut])
     pages, skipped = _load(tmp_path / "packed.pdf")
-    assert pages == {1: texts[0]}
+    assert pages == {1: _TEXTS[0], 3: _TEXTS[2]}
     assert [s.reason for s in skipped] == ["page 2 could not be read: the file is truncated or damaged there"]
+
+
+def test_without_the_page_tree_pages_are_numbered_in_file_order_and_the_loss_is_reported(tmp_path: Path) -> None:
+    """pdfTeX and others write the page tree last, in the final object stream: a cut loses it."""
+    out = (b"%PDF-1.5\n" + _object_stream(7, {3: _PAGES[3], 4: _PAGES[4], **_FONT}) + _contents(5, 6)
+           + _object_stream(11, {**_TREE, 9: _PAGES[9]}) + _contents(10))
+    cut = out.rindex(b"11 0 obj") + 40  # inside the object stream holding the tree and page 3
+    (tmp_path / "treeless.pdf").write_bytes(out[:cut])
+    pages, skipped = _load(tmp_path / "treeless.pdf")
+    assert pages == {1: _TEXTS[0], 2: _TEXTS[1]}
+    assert [(s.source, s.reason) for s in skipped] == [
+        (str(tmp_path / "treeless.pdf"), "the file is truncated or damaged and its page list is lost: 2 pages were "
+                                         "recovered, any later pages are missing")]
 
 
 def test_ingest_report_lists_each_lost_page(tmp_path: Path, report: tuple[Path, dict[int, str]], embedder) -> None:
