@@ -128,7 +128,7 @@ def test_low_confidence_pictures_are_listed_in_the_ingest_report(tmp_path: Path,
 
 
 def test_the_setting_and_the_flag_turn_it_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+                                             capsys: pytest.CaptureFixture[str], embedder) -> None:
     from connectors import options
     from rag.cli.main import build_parser
 
@@ -136,13 +136,24 @@ def test_the_setting_and_the_flag_turn_it_on(tmp_path: Path, monkeypatch: pytest
     assert options.from_args(build_parser().parse_args(["ingest", "x"])).ocr_images is False
     docs = tmp_path / "docs"
     docs.mkdir()
-    inline = base64.b64encode(text_image(["Harbour closed on Sunday"], width_px=800)).decode()
-    (docs / "port.html").write_text(f"<p>Notice:</p><img src='data:image/png;base64,{inline}'>", encoding="utf-8")
+    (tmp_path / "outside.png").write_bytes(text_image(["Not for the index"], width_px=400))
+    # a picture that is refused (outside the folder) shows whether OCR was asked for, without running it
+    (docs / "port.html").write_text("<p>Notice board.</p><img src='../outside.png'>", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
+
+    def ingest(*flags: str) -> list[dict[str, str]]:
+        index = tmp_path / f"index-{len(list(tmp_path.glob('index-*')))}"
+        assert main(["ingest", str(docs), "--index", str(index), "--json", *flags]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert report["added"] == 1
+        return report["errors"]
+
+    refused = [{"source": f"{docs / 'port.html'}#image=1",
+                "reason": "image 1 (../outside.png): outside the ingested folder; not read"}]
+    assert ingest() == []
+    assert ingest("--ocr-images") == refused
     monkeypatch.setenv("RAGLOOM_OCR_IMAGES", "1")
-    monkeypatch.setenv("RAGLOOM_EMBEDDER", "all-MiniLM-L6-v2")
-    assert main(["ingest", str(docs), "--index", str(tmp_path / "index"), "--json", "--file-seconds", "0"]) == 0
-    assert json.loads(capsys.readouterr().out)["added"] == 1
-    with RAG.open(tmp_path / "index") as rag:
-        [record] = rag.documents()
-    assert record.metadata["ocr_images"][0]["name"] == "inline image/png"
+    assert ingest() == refused
+    with RAG(tmp_path / "lib-index", embedder=embedder) as rag:  # the library reads the setting too
+        assert rag.settings.ocr_images is True
+        assert [e["reason"] for e in rag.ingest([docs]).errors] == [refused[0]["reason"]]
