@@ -135,6 +135,8 @@ class RAG:
         """
         if isinstance(sources, str | os.PathLike | Document | Connector):
             sources = [sources]
+        if options is None:
+            options = ConnectorOptions(ocr_images=self.settings.ocr_images)
         mode = SyncMode.parse(sync)
         index = self._writable_index()
         try:

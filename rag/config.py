@@ -69,6 +69,7 @@ class Settings:
     threads: int | None = None  # generator CPU threads; default: physical cores
     explain_model: str = "qwen2.5-coder-0.5b"  # Answer.explain(): the local model whose attention is shown
     explain_layers: int | None = None  # Answer.explain(): last layers averaged; default: the last third
+    ocr_images: bool = False  # ingest: OCR pictures inside .docx/HTML files (ragloom ingest --ocr-images)
 
     def index_options(self) -> dict[str, Any]:
         """Index backend options (each index kind takes the ones it knows)."""
