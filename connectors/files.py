@@ -116,7 +116,8 @@ class FileConnector:
             yield Skipped(source, f"cannot read: {exc.strerror or exc}")
             return
         modified = datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(timespec="seconds")
-        info = FileInfo(path=path, modified=modified, options=self.options)
+        root = self.root.resolve()
+        info = FileInfo(path=path, modified=modified, options=self.options, root=root if root.is_dir() else path.parent)
         # only time spent inside the reader counts, not what the caller does between documents
         budget = TimeBudget(self.options.file_seconds, f"parsing {path.name}",
                             hint="skipped; raise --file-seconds to allow more")

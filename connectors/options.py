@@ -24,6 +24,7 @@ class ConnectorOptions:
     max_pdf_pages: int = 5_000
     pdf_page_seconds: float = 15.0  # time budget for extracting the text of one PDF page
     ocr: bool = True  # OCR PDF pages that have no text layer (scans); off = such pages are left out
+    ocr_images: bool = False  # OCR pictures inside .docx and HTML files (HTML: data: URIs and files in the folder)
     max_csv_field_chars: int = 1024 * 1024
     max_json_depth: int = 256
     # csv
@@ -58,6 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="skip a file whose parsing takes longer than S seconds (default 300; 0 = no limit)")
     group.add_argument("--no-ocr", action="store_true",
                        help="do not OCR PDF pages without a text layer (scanned pages are then left out)")
+    group.add_argument("--ocr-images", action="store_true", default=None,
+                       help="OCR pictures inside .docx and HTML files and put their text where they are "
+                            "(HTML: data: URIs and image files inside the ingested folder; never fetched). "
+                            "Default: the ocr_images setting (off)")
     group.add_argument("--csv-text-columns", type=_csv_list, default=(), metavar="A,B", help="CSV columns used as text")
     group.add_argument("--csv-metadata-columns", type=_csv_list, default=(), metavar="A,B",
                        help="CSV columns kept as metadata")
@@ -91,6 +96,7 @@ def from_args(args: argparse.Namespace) -> ConnectorOptions:
         max_file_bytes=int(args.max_file_mb * 1024 * 1024),
         file_seconds=args.file_seconds,
         ocr=not getattr(args, "no_ocr", False),
+        ocr_images=bool(getattr(args, "ocr_images", None)),
         csv_rows=not args.csv_whole_file,
         csv_text_columns=tuple(args.csv_text_columns),
         csv_metadata_columns=tuple(args.csv_metadata_columns),

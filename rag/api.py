@@ -24,14 +24,14 @@ from indexes import refuse_without_manifest
 from indexes.factory import create_index, open_index
 from indexes.manifest import MANIFEST_NAME, read_manifest
 from rag.chunking import Chunker, ChunkingSettings
-from rag.config import DEFAULT_EMBEDDER, Settings, load_settings
+from rag.config import Settings, load_settings
 from rag.core.errors import RagloomError
 from rag.core.options import AskOptions
 from rag.core.protocols import Connector, Embedder, Index
 from rag.core.sampling import SamplingParams
 from rag.core.types import Chunk, Document, DocumentRecord, Filter, ScoredChunk
-from rag.embeddings import create_embedder
 from rag.explain import AnswerExplainer
+from rag.index_embedder import embedder_for_index
 from rag.ingest import Ingestor, IngestReport, SyncMode
 from rag.live_tools import ToolRegistry
 from rag.prompts.focus import SourceFocus
@@ -61,21 +61,15 @@ class RAG:
         self.path = Path(path if path is not None else self.settings.index)
         refuse_without_manifest(self.path)  # data without a manifest: never start a new index over it
         manifest = read_manifest(self.path) if (self.path / MANIFEST_NAME).exists() else None
-        self._embedder_folder: str | None = None  # a local embedder's folder, recorded in a new index
-        if isinstance(embedder, str) or embedder is None:
-            # An existing index knows its embedder; a new one uses the configured one.
-            name = embedder or (_recorded_embedder(self.path, manifest, self.settings) if manifest
-                                else self.settings.embedder)
-            if name != DEFAULT_EMBEDDER and Path(name).expanduser().is_dir():
-                self._embedder_folder = str(Path(name).expanduser().resolve())
-            embedder = create_embedder(name)
+        # a local embedder's folder is recorded in a new index
+        embedder, self._embedder_folder = embedder_for_index(self.path, manifest, self.settings, embedder)
         self.embedder: Embedder = embedder
         self._index: Index | None = None
         self._generator = generator
         self._answerer: Answerer | None = None
         self._tools = ToolRegistry()
         if manifest is not None:
-            self._index = open_index(self.path, embedder=self.embedder.name, **self._index_options())
+            self._index = open_index(self.path, embedder=self.embedder.name, **self.settings.index_options())
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], **kwargs: Any) -> RAG:
@@ -110,22 +104,16 @@ class RAG:
             raise RagloomError(f"no index at {self.path} yet; ingest some documents first")
         return self._index
 
-    def _index_options(self) -> dict[str, Any]:
-        """Backend options from settings (each index kind takes the ones it knows)."""
-        return {"ef_search": self.settings.ef_search, "nprobe": self.settings.nprobe,
-                "milvus_uri": self.settings.milvus_uri, "milvus_index": self.settings.milvus_index,
-                "milvus_shards": self.settings.milvus_shards}
-
     def _writable_index(self) -> Index:
         """The index with its writer lock held (created if new); release with ``end_write``."""
         if self._index is None and (self.path / MANIFEST_NAME).exists():  # created meanwhile by another process
-            self._index = open_index(self.path, embedder=self.embedder.name, **self._index_options())
+            self._index = open_index(self.path, embedder=self.embedder.name, **self.settings.index_options())
         if self._index is None:
             chunking = ChunkingSettings(chunk_tokens=self.settings.chunk_tokens,
                                         overlap_tokens=self.settings.overlap_tokens)
             self._index = create_index(self.settings.index_kind, self.path, embedder=self.embedder.name,
                                        dimension=self.embedder.dimension, chunking=chunking.as_dict(),
-                                       **self._index_options())
+                                       **self.settings.index_options())
             if self._embedder_folder:  # saved with the first ingest: reopening needs no --embedder
                 self._index.manifest["embedder"]["path"] = self._embedder_folder
         elif self._index.manifest["embedder"]["dimension"] != self.embedder.dimension:
@@ -147,6 +135,8 @@ class RAG:
         """
         if isinstance(sources, str | os.PathLike | Document | Connector):
             sources = [sources]
+        if options is None:
+            options = ConnectorOptions(ocr_images=self.settings.ocr_images)
         mode = SyncMode.parse(sync)
         index = self._writable_index()
         try:
@@ -301,7 +291,8 @@ class RAG:
             self._answerer = Answerer(lambda query, k, filter: self.search(query, k=k, filter=filter),
                                       self.generator, k=self.settings.answer_k, focus=self.source_focus(),
                                       budget=budget, count_tokens=self.embedder.count_tokens,
-                                      grounding=GroundingChecker(self.embedder), neighbours=self.chunks)
+                                      grounding=GroundingChecker(self.embedder), neighbours=self.chunks,
+                                      followups=self.settings.followup_query)
         return self._answerer
 
     def source_focus(self, max_tokens: int | None = None) -> SourceFocus | None:
@@ -423,24 +414,3 @@ class RAG:
 
         return RagloomRetriever(rag=self, k=k, filter=dict(filter) if filter else None, min_score=min_score)
 
-
-def _recorded_embedder(path: Path, manifest: dict[str, Any], settings: Settings) -> str:
-    """The embedder to open an existing index with.
-
-    A configured embedder other than the default (``--embedder``, the ``embedder`` setting) is used
-    as given, so an index built with another one is refused with the mismatch error. Otherwise the
-    index's own: the bundled model by name, a local folder by the path recorded when it was built.
-    """
-    if settings.embedder != DEFAULT_EMBEDDER:
-        return settings.embedder
-    recorded = manifest["embedder"]
-    if recorded["name"] == DEFAULT_EMBEDDER:
-        return DEFAULT_EMBEDDER
-    folder = recorded.get("path")
-    if isinstance(folder, str) and Path(folder).is_dir():
-        return folder
-    if Path(recorded["name"]).is_dir():  # an index from before paths were recorded: the folder's name, here
-        return str(recorded["name"])
-    raise RagloomError(f"index {path} was built with the local embedder {recorded['name']!r}"
-                       + (f" from {folder}, which is gone" if folder else "")
-                       + "; pass --embedder DIR (or set `embedder`) to that model's folder")

@@ -59,6 +59,7 @@ class Settings:
     fusion_norm: str = "minmax"  # convex fusion: minmax over the candidates | max (scaled by the best; 0 stays 0)
     candidates: int = 100  # per-list candidates before hybrid fusion or MMR
     focus_tokens: int = 96  # QA: sources longer than this keep their most relevant sentences; 0 = off
+    followup_query: str = "join"  # a follow-up's search query: join (previous question carried in) | model | off
     mmr_lambda: float = 0.5  # MMR: 1 = relevance only, 0 = diversity only
     backend: str = "llamacpp"  # generator backend: llamacpp | transformers | openai
     model: str | None = None  # bundled model name, a local path, or a model name on an OpenAI server
@@ -68,6 +69,12 @@ class Settings:
     threads: int | None = None  # generator CPU threads; default: physical cores
     explain_model: str = "qwen2.5-coder-0.5b"  # Answer.explain(): the local model whose attention is shown
     explain_layers: int | None = None  # Answer.explain(): last layers averaged; default: the last third
+    ocr_images: bool = False  # ingest: OCR pictures inside .docx/HTML files (ragloom ingest --ocr-images)
+
+    def index_options(self) -> dict[str, Any]:
+        """Index backend options (each index kind takes the ones it knows)."""
+        return {"ef_search": self.ef_search, "nprobe": self.nprobe, "milvus_uri": self.milvus_uri,
+                "milvus_index": self.milvus_index, "milvus_shards": self.milvus_shards}
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with the given fields changed; ``None`` values mean "leave as is"."""

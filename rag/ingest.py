@@ -179,6 +179,7 @@ class Ingestor:
                 confidence = item.metadata.get("ocr_confidence")
                 if isinstance(confidence, int | float) and confidence < OCR_LOW_CONFIDENCE:
                     report.low_confidence.append({"source": item.source_id, "confidence": confidence})
+                report.low_confidence += _low_confidence_images(item)
                 touched.add(str(item.metadata.get("source", item.source_id)))
                 digest = content_hash(item, chunking)
                 if known.get(item.source_id) == digest:
@@ -372,6 +373,16 @@ def _chunking_errors(chunks: Iterator[NewChunk]) -> Iterator[NewChunk]:
         yield from chunks
     except Exception as exc:  # told apart from the index's and the embedder's failures, which stop the run
         raise _ChunkingFailed(str(exc)) from exc
+
+
+def _low_confidence_images(document: Document) -> list[dict[str, Any]]:
+    """The OCR'd pictures of a DOCX/HTML document (``ocr_images`` metadata) read with low confidence."""
+    images = document.metadata.get("ocr_images")
+    if not isinstance(images, list):
+        return []
+    return [{"source": f"{document.source_id}#image={image.get('image')}", "confidence": image["confidence"]}
+            for image in images if isinstance(image, dict) and isinstance(image.get("confidence"), int | float)
+            and image["confidence"] < OCR_LOW_CONFIDENCE]
 
 
 def _now() -> str:

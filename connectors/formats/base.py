@@ -23,6 +23,12 @@ class FileInfo:
     path: Path
     modified: str  # ISO 8601, UTC
     options: ConnectorOptions
+    root: Path | None = None  # the folder being ingested (a file's own folder when given alone)
+
+    @property
+    def folder(self) -> Path:
+        """The folder files this one refers to (an HTML page's pictures) must stay inside."""
+        return self.root if self.root is not None else self.path.parent
 
     @property
     def source(self) -> str:

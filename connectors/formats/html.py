@@ -2,6 +2,10 @@
 
 A stdlib ``html.parser`` extractor: tolerant of broken markup and dependency-free. When the page has
 ``<main>`` (or else ``<article>``) elements, only their text is kept, since that is where content lives.
+
+With ``ocr_images`` each ``<img>`` in the kept text is OCR'd and its text put where it was
+(``image_ocr``): a ``data:`` URI, or a relative ``src`` naming a file inside the ingested folder.
+Nothing is fetched from the network and no path outside the folder is opened.
 """
 
 from __future__ import annotations
@@ -10,8 +14,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 
 from connectors.formats.base import FileInfo, FormatError, decode_text
+from connectors.formats.html_images import image_source
 from rag.core.types import Document, Skipped
 
 SUFFIXES = (".html", ".htm", ".xhtml")
@@ -25,16 +31,22 @@ _BLOCK = {"p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt"
           "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "br", "hr", "figcaption", "td", "th"}
 
 
+_IMAGE = re.compile("\ue000(\\d+)\ue001")  # where picture N was (private-use characters never in real text)
+
+
 @dataclass
 class HtmlPage:
     title: str | None
-    text: str
+    text: str  # with ``images``, each kept <img> is a marker matching ``_IMAGE``
     links: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)  # the src of every <img>, by marker number
 
 
 class _Extractor(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, images: bool = False) -> None:
         super().__init__(convert_charrefs=True)
+        self.want_images = images
+        self.images: list[str] = []
         self.skip_depth = 0
         self.main_depth = 0
         self.in_title = False
@@ -53,6 +65,11 @@ class _Extractor(HTMLParser):
             href = dict(attrs).get("href")
             if href:
                 self.links.append(href)
+        if tag == "img" and self.want_images and not self.skip_depth:
+            src = (dict(attrs).get("src") or "").strip()
+            if src:
+                self._emit(f"\n\ue000{len(self.images)}\ue001\n")
+                self.images.append(src)
         if tag in _VOID:
             if tag in _BLOCK:
                 self._emit("\n")
@@ -112,9 +129,9 @@ def _clean(parts: list[str]) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def extract_html(markup: str) -> HtmlPage:
-    """The title, main text and raw ``href`` values of an HTML document."""
-    parser = _Extractor()
+def extract_html(markup: str, images: bool = False) -> HtmlPage:
+    """The title, main text and raw ``href`` values of an HTML document (``images``: marks <img> places)."""
+    parser = _Extractor(images)
     parser.feed(markup)
     parser.close()
     if parser.found_main and _clean(parser.main_parts):
@@ -124,11 +141,38 @@ def extract_html(markup: str) -> HtmlPage:
     else:
         parts = parser.all_parts
     title = _clean(parser.title_parts) or _clean(parser.first_h1) or None
-    return HtmlPage(title=title, text=_clean(parts), links=parser.links)
+    return HtmlPage(title=title, text=_clean(parts), links=parser.links, images=parser.images)
 
 
 def read(info: FileInfo, data: bytes) -> Iterator[Document | Skipped]:
-    page = extract_html(decode_text(data))
+    page = extract_html(decode_text(data), images=info.options.ocr_images)
+    extra: dict[str, Any] = {}
+    if page.images:
+        page.text, extra, problems = _with_image_text(info, page)
+        yield from problems
     if not page.text:
         raise FormatError("no text in the HTML body")
-    yield info.document(page.text, "html", title=page.title or info.path.stem)
+    yield info.document(page.text, "html", title=page.title or info.path.stem, **extra)
+
+
+def _with_image_text(info: FileInfo, page: HtmlPage) -> tuple[str, dict[str, Any], list[Skipped]]:
+    """``page.text`` with each picture marker replaced by the picture's OCR text (or nothing)."""
+    from connectors.formats.image_ocr import ImageOcr  # loads the OCR stack only when asked
+
+    images = ImageOcr(info)
+
+    def replace(match: re.Match[str]) -> str:
+        if int(match.group(1)) >= len(page.images):
+            return match.group(0)  # those characters were in the page itself
+        src = page.images[int(match.group(1))]
+        found = image_source(info, src)
+        if isinstance(found, str):
+            images.problem("inline picture" if src[:5].lower() == "data:" else src[:80], found)
+            return ""
+        if found is None:
+            return ""  # a remote picture: never fetched
+        key, label, data = found
+        return images.paragraph(key, data, label)
+
+    text = re.sub(r"\n{3,}", "\n\n", _IMAGE.sub(replace, page.text)).strip()
+    return text, images.metadata(), images.problems

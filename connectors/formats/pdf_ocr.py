@@ -33,33 +33,44 @@ def needs_ocr(page: Any) -> bool:
 
 def ocr_page(document: Any, number: int) -> PageContent:
     """Page ``number`` (1-based) of a pypdfium2 ``document``, read by OCR; sets ``ocr_confidence``."""
-    import numpy as np
-
     page = document[number - 1]
     try:
         width, height = page.get_size()
         image = page.render(scale=RENDER_SCALE).to_pil().convert("RGB")
     finally:
         page.close()
+    lines, confidence = recognise(image, RENDER_SCALE)
+    words = [word for line in lines for word in line]
+    _even_sizes(words)
+    content = PageContent(number, float(width), float(height), segments_from_words(words))
+    content.ocr_confidence = confidence
+    return content
+
+
+def recognise(image: Any, scale: float = 1.0) -> tuple[list[list[Word]], float]:
+    """The text lines RapidOCR reads in a PIL ``image`` (boxes in pixels / ``scale``) and their confidence.
+
+    The confidence is the mean line score weighted by characters (0.0 when nothing was read).
+    """
+    import numpy as np
+
+    image = image.convert("RGB")
     # pages are upright: the angle classifier only ever turns a clean line upside down
     result, _ = _load()(image, use_cls=False, return_word_box=True)
     gray = np.asarray(image.convert("L"))
-    words: list[Word] = []
+    lines: list[list[Word]] = []
     weighted = characters = 0.0
     for item in result or ():
         quad, text, score = item[0], " ".join(str(item[1]).split()), float(item[2])
         if not text:
             continue
-        xs = [float(p[0]) / RENDER_SCALE for p in quad]
-        ys = [float(p[1]) / RENDER_SCALE for p in quad]
-        line = _spaced_words(gray, quad, item[3], item[4], min(ys), max(ys)) if len(item) >= 5 else []
-        words += line or _line_words(text, min(xs), max(xs), min(ys), max(ys))
+        xs = [float(p[0]) / scale for p in quad]
+        ys = [float(p[1]) / scale for p in quad]
+        line = _spaced_words(gray, quad, item[3], item[4], min(ys), max(ys), scale) if len(item) >= 5 else []
+        lines.append(line or _line_words(text, min(xs), max(xs), min(ys), max(ys)))
         weighted += score * len(text)
         characters += len(text)
-    _even_sizes(words)
-    content = PageContent(number, float(width), float(height), segments_from_words(words))
-    content.ocr_confidence = round(weighted / characters, 4) if characters else 0.0
-    return content
+    return lines, round(weighted / characters, 4) if characters else 0.0
 
 
 def _even_sizes(words: list[Word]) -> None:
@@ -73,7 +84,7 @@ def _even_sizes(words: list[Word]) -> None:
 
 
 def _spaced_words(gray: Any, quad: list[Any], boxes: list[Any], chars: list[str], top: float,
-                  bottom: float) -> list[Word]:
+                  bottom: float, scale: float) -> list[Word]:
     """The line's words, with the spaces the recogniser dropped put back from the pixels.
 
     RapidOCR's recogniser (trained mostly on Chinese) often drops the spaces of English text
@@ -108,26 +119,26 @@ def _spaced_words(gray: Any, quad: list[Any], boxes: list[Any], chars: list[str]
     for index, (char, center, box) in enumerate(glyphs):
         if not char.strip():
             if current:
-                words.append(_word(current, top, bottom, size))
+                words.append(_word(current, top, bottom, size, scale))
             current = []
             continue
         if current and index > 0:
             before = glyphs[index - 1][1]
             if any(before < gap < center for gap in gaps):
-                words.append(_word(current, top, bottom, size))
+                words.append(_word(current, top, bottom, size, scale))
                 current = []
         current.append((char, box))
     if current:
-        words.append(_word(current, top, bottom, size))
+        words.append(_word(current, top, bottom, size, scale))
     return words
 
 
 WORD_GAP = 0.2  # share of the line height: a blank run this wide between letters is a space
 
 
-def _word(glyphs: list[tuple[str, Any]], top: float, bottom: float, size: float) -> Word:
-    left = min(p[0] for p in glyphs[0][1]) / RENDER_SCALE
-    right = max(p[0] for p in glyphs[-1][1]) / RENDER_SCALE
+def _word(glyphs: list[tuple[str, Any]], top: float, bottom: float, size: float, scale: float) -> Word:
+    left = min(p[0] for p in glyphs[0][1]) / scale
+    right = max(p[0] for p in glyphs[-1][1]) / scale
     return Word("".join(g[0] for g in glyphs), float(left), float(right), top, bottom, size)
 
 

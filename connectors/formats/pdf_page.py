@@ -99,11 +99,12 @@ class StreamTooLarge(Exception):
     """A page's content would inflate past ``MAX_STREAM_BYTES`` (a decompression bomb)."""
 
 
-def check_streams(page: Any) -> None:
+def check_streams(page: Any) -> bool:
     """Refuse a pdfplumber ``page`` whose content or form streams inflate past ``MAX_STREAM_BYTES``.
 
     pdfminer inflates a stream whole, in memory; a few hundred KB of zeros can inflate to gigabytes.
-    Inflating with a bound first costs one extra pass over ordinary (small) page streams.
+    Inflating with a bound first costs one extra pass over ordinary (small) page streams. Returns
+    whether a compressed stream is damaged (pdfminer then reads only what inflates before the damage).
     """
     import zlib
 
@@ -117,6 +118,7 @@ def check_streams(page: Any) -> None:
             form = resolve1(reference)
             if isinstance(form, PDFStream) and getattr(resolve1(form.get("Subtype")), "name", "") == "Form":
                 streams.append(form)
+    damaged = False
     for stream in streams:
         stream = resolve1(stream)
         if not isinstance(stream, PDFStream) or stream.rawdata is None:
@@ -127,12 +129,16 @@ def check_streams(page: Any) -> None:
         data = stream.rawdata
         if stream.decipher and stream.objid is not None and stream.genno is not None:
             data = stream.decipher(stream.objid, stream.genno, data, stream.attrs)
+        inflater = zlib.decompressobj()
         try:
-            inflated = zlib.decompressobj().decompress(data, MAX_STREAM_BYTES + 1)
+            inflated = inflater.decompress(data, MAX_STREAM_BYTES + 1)
         except zlib.error:
-            continue  # pdfminer has its own recovery for damaged streams
+            damaged = True  # pdfminer has its own recovery for damaged streams
+            continue
         if len(inflated) > MAX_STREAM_BYTES:
             raise StreamTooLarge(f"a content stream inflates past {MAX_STREAM_BYTES // 2**20} MB; not read")
+        damaged = damaged or not inflater.eof  # cut short
+    return damaged
 
 
 def read_page(page: Any, number: int) -> PageContent:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from connectors import options as connector_options
@@ -45,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
         if "://" not in path and not Path(path).exists():
             raise RagloomError(f"no such file or folder: {path}")
     with open_rag(args, must_exist=False) as rag:
+        if getattr(args, "ocr_images", None) is None and rag.settings.ocr_images:
+            options = replace(options, ocr_images=True)  # the setting, when the flag is not given
         existing = rag.info()["index_kind"] if args.index_kind and rag.exists else None
         if existing and existing != args.index_kind:
             raise RagloomError(f"index {rag.path} is {existing}; --index-kind only applies when creating an index "

@@ -1,4 +1,5 @@
-"""``ragloom tune embedder``: fine-tune the bundled embedder on your own pairs, a BEIR split or an exported set."""
+"""``ragloom tune embedder``: fine-tune the bundled embedder on your own pairs, a BEIR split, an exported set or
+the feedback stored in an index."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ examples:
   ragloom tune embedder --beir data/scifact --split train --out models/scifact-minilm
   ragloom tune embedder --pairs pairs.jsonl --index my-index --out models/my-minilm
   ragloom tune embedder --eval-set set.jsonl --index my-index --out models/my-minilm
+  ragloom tune embedder --feedback --index my-index --out models/my-minilm
 then:
   ragloom eval retrieval --beir data/scifact --embedder models/scifact-minilm
   ragloom reembed --index my-index --embedder models/my-minilm
@@ -36,9 +38,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--beir", metavar="DIR", help="a BEIR-format folder (train on one split's judgments)")
     source.add_argument("--eval-set", metavar="FILE",
                         help="an evaluation set from `ragloom eval export` (relevant chunk ids; needs --index)")
+    source.add_argument("--feedback", action="store_true",
+                        help="the feedback stored in the index (--index, default: setting `index`): relevant and "
+                             "thumbs-up sources are positives, 'not relevant' ones extra hard negatives, a "
+                             "correction pairs the question with the chunks that contain it")
     tune.add_argument("--split", default="train", help="BEIR qrels split to train on (default: train)")
     tune.add_argument("--index", metavar="DIR", help="index to mine hard negatives from (and to look up the chunks "
-                      "of --eval-set); default: the BEIR corpus, or the pairs' own passages")
+                      "of --eval-set, or to read --feedback from); default: the BEIR corpus, or the pairs' own "
+                      "passages")
     tune.add_argument("--out", required=True, metavar="DIR", help="new folder for the tuned model")
     tune.add_argument("--force", action="store_true", help="replace --out if it holds an earlier tune output")
     tune.add_argument("--epochs", type=int, default=TuneSettings.epochs,
@@ -58,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rag.api import RAG
-    from rag.tuning import pairs_from_beir, pairs_from_eval_set, read_pairs, tune_embedder
+    from rag.tuning import pairs_from_beir, pairs_from_eval_set, pairs_from_feedback, read_pairs, tune_embedder
 
     settings = TuneSettings(epochs=args.epochs, batch_size=args.batch_size, max_seq_length=args.max_seq_length,
                             learning_rate=args.learning_rate, max_minutes=args.max_minutes,
@@ -66,9 +73,16 @@ def run(args: argparse.Namespace) -> int:
     settings.check()
     if args.eval_set and not args.index:
         raise ConfigError("--eval-set needs --index DIR: the index its chunk ids belong to")
-    index = RAG.open(args.index, settings=settings_from(args)) if args.index else None
+    index_folder = args.index or (settings_from(args).index if args.feedback else None)
+    index = RAG.open(index_folder, settings=settings_from(args)) if index_folder else None
     try:
-        if args.pairs:
+        if args.feedback:
+            assert index is not None
+            data, report = pairs_from_feedback(index)
+            if len(data.pairs) >= settings.min_pairs:  # else the one-line refusal below says it all
+                print(f"training data: {len(data.pairs)} pairs from {report.summary()}; "
+                      f"{sum(map(len, data.negatives.values()))} marked negatives", file=sys.stderr)
+        elif args.pairs:
             data = read_pairs(args.pairs)
         elif args.beir:
             data = pairs_from_beir(args.beir, args.split)

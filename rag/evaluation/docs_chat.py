@@ -20,13 +20,13 @@ A ``documents`` folder for the set (the corpus it is about) is given separately.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rag.core.errors import ConfigError
 from rag.core.types import Chunk, Message
+from rag.evaluation.jsonl import read_items
 
 
 @dataclass(frozen=True)
@@ -52,18 +52,7 @@ class EvalItem:
 
 def read_chat_set(path: str | Path, limit: int | None = None) -> list[EvalItem]:
     """The items of a docs-chat JSONL file (blank lines skipped), at most ``limit``."""
-    items: list[EvalItem] = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                items.append(_item(json.loads(line)))
-            except (json.JSONDecodeError, TypeError, ValueError, KeyError) as exc:
-                raise ConfigError(f"{path}:{number}: not a docs-chat item ({exc})") from None
-            if limit is not None and len(items) >= limit:
-                break
-    return items
+    return read_items(path, _item, "a docs-chat item", limit)
 
 
 def _item(raw: dict) -> EvalItem:
@@ -113,20 +102,17 @@ class Conversation:
 
 def read_conversations(path: str | Path) -> list[Conversation]:
     """``{"id", "turns": [{"question", "answer", "support"}, ...]}`` per line."""
-    conversations = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-                turns = tuple(Turn(t["question"], t["answer"], tuple(t["support"])) for t in raw["turns"])
-            except (json.JSONDecodeError, TypeError, KeyError) as exc:
-                raise ConfigError(f"{path}:{number}: not a conversation ({exc})") from None
-            if len(turns) < 2:
-                raise ConfigError(f"{path}:{number}: a conversation needs at least two turns")
-            conversations.append(Conversation(str(raw.get("id", number)), turns))
+    conversations = [replace(c, id=c.id or str(number))  # unnamed: numbered in file order
+                     for number, c in enumerate(read_items(path, _conversation, "a conversation"), start=1)]
+    short = next((c.id for c in conversations if len(c.turns) < 2), None)
+    if short is not None:
+        raise ConfigError(f"{path}: conversation {short} needs at least two turns")
     return conversations
+
+
+def _conversation(raw: dict) -> Conversation:
+    turns = tuple(Turn(t["question"], t["answer"], tuple(t["support"])) for t in raw["turns"])
+    return Conversation(str(raw.get("id", "")), turns)
 
 
 def chunk_supports(chunk: Chunk, support: Sequence[str]) -> bool:

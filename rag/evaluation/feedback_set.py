@@ -40,6 +40,7 @@ from rag.core.errors import ConfigError
 from rag.core.types import Chunk, Message
 from rag.evaluation.answer_metrics import declined
 from rag.evaluation.docs_chat import EvalItem
+from rag.evaluation.jsonl import read_items
 from rag.feedback import FeedbackRecord, text_sha256
 
 SET_FORMAT = "ragloom-feedback/1"
@@ -172,10 +173,10 @@ def resolve_chunks(refs: Iterable[ChunkRef], resolver: ChunkResolver) -> tuple[l
     return out, moved, gone
 
 
-def export_feedback(records: Sequence[FeedbackRecord], out: str | Path,
-                    resolver: ChunkResolver | None = None) -> ExportReport:
-    """Write the evaluation set to ``out`` (atomically: a complete file or the old one; nothing when no record
-    gives an item); with a ``resolver`` chunk ids are brought up to date with the current index."""
+def feedback_items(records: Sequence[FeedbackRecord], resolver: ChunkResolver | None = None) -> ExportReport:
+    """The items the records give (``report.items``), with chunk ids brought up to date with the current index
+    when a ``resolver`` is given. What ``export_feedback`` writes and ``ragloom tune embedder --feedback`` trains on.
+    """
     report = ExportReport(records=len(records))
     for record in records:
         item = item_from_record(record)
@@ -192,6 +193,14 @@ def export_feedback(records: Sequence[FeedbackRecord], out: str | Path,
             report.skipped += 1
         else:
             report.items.append(item)
+    return report
+
+
+def export_feedback(records: Sequence[FeedbackRecord], out: str | Path,
+                    resolver: ChunkResolver | None = None) -> ExportReport:
+    """Write the evaluation set to ``out`` (atomically: a complete file or the old one; nothing when no record
+    gives an item); with a ``resolver`` chunk ids are brought up to date with the current index."""
+    report = feedback_items(records, resolver)
     if report.items:  # nothing to evaluate: no file (an empty set would only fail later)
         _write_atomically(Path(out), "".join(json.dumps(i.as_dict(), ensure_ascii=False) + "\n"
                                              for i in report.items))
@@ -225,18 +234,7 @@ def is_feedback_set(path: str | Path) -> bool:
 def read_feedback_set(path: str | Path, limit: int | None = None) -> list[FeedbackItem]:
     if not Path(path).is_file():
         raise ConfigError(f"{path}: no such evaluation set")
-    items: list[FeedbackItem] = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                items.append(_item(json.loads(line)))
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                raise ConfigError(f"{path}:{number}: not a feedback evaluation item ({exc})") from None
-            if limit is not None and len(items) >= limit:
-                break
-    return items
+    return read_items(path, _item, "a feedback evaluation item", limit)
 
 
 def _item(raw: dict[str, Any]) -> FeedbackItem:

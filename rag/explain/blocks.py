@@ -8,7 +8,6 @@ its block early: the first ``</source>`` after an opening tag is that block's en
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,8 +15,7 @@ from rag.core.answer import Answer
 from rag.core.errors import RagloomError
 from rag.core.types import Message
 from rag.explain.types import NothingToExplainError
-
-_BLOCK = re.compile(r'<source id="(\d+)" title="[^"\n]*">\n(.*?)\n</source>', re.DOTALL)
+from rag.prompts.framing import SOURCE_BLOCK
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ def source_message(answer: Answer) -> Message:
 def source_blocks(content: str, count: int) -> list[SourceBlock]:
     """Blocks for sources 1..``count`` in ``content`` (a source missing from the prompt is an error)."""
     found: dict[int, SourceBlock] = {}
-    for match in _BLOCK.finditer(content):
+    for match in SOURCE_BLOCK.finditer(content):
         number = int(match.group(1))
         if 1 <= number <= count and number not in found:
             found[number] = SourceBlock(number, match.start(2), match.end(2), match.group(2))

@@ -22,7 +22,7 @@ from rag.core.errors import RagloomError
 from rag.core.protocols import Generator
 from rag.core.types import Message, ScoredChunk
 from rag.prompts.examples import Example
-from rag.prompts.framing import DATA_REMINDER, format_source, format_sources, neutralise
+from rag.prompts.framing import DATA_REMINDER, format_source, format_sources, source_block
 from rag.prompts.hints import answer_hint
 from rag.prompts.tasks import TaskSpec
 
@@ -56,10 +56,7 @@ def user_turn(spec: TaskSpec, request: str, source_blocks: Sequence[str]) -> str
 
 
 def _example_blocks(example: Example) -> list[str]:
-    blocks = []
-    for i, text in enumerate(example.sources, start=1):
-        blocks.append(f'<source id="{i}" title="example">\n{neutralise(text)}\n</source>')
-    return blocks
+    return [source_block(i, "example", text) for i, text in enumerate(example.sources, start=1)]
 
 
 def example_turns(spec: TaskSpec, examples: Sequence[Example]) -> list[tuple[Message, Message]]:

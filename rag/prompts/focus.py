@@ -58,12 +58,12 @@ def content_words(text: str) -> set[str]:
 def words_covered(question: str, text: str) -> float:
     """The share of the question's content words (two letters or more) that occur in ``text``; 0 for
     a question with fewer than two of them (too little to go on)."""
-    wanted = {_stem(w) for w in content_words(question) if len(w) > 1}
-    found = {_stem(w) for w in content_words(text)}
+    wanted = {stem(w) for w in content_words(question) if len(w) > 1}
+    found = {stem(w) for w in content_words(text)}
     return len(wanted & found) / len(wanted) if len(wanted) >= 2 else 0.0
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     """A crude English stem, enough to match "name"/"named", "keeps"/"keep", "saves"/"saving"."""
     for suffix in ("ing", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:

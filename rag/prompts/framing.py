@@ -146,8 +146,17 @@ def source_title(chunk: ScoredChunk) -> str:
 
 def format_source(number: int, chunk: ScoredChunk) -> str:
     """One numbered, delimited block holding a chunk's (neutralised) text."""
-    title = _attribute(source_title(chunk))
-    return f'<source id="{number}" title="{title}">\n{neutralise(chunk.chunk.text.strip())}\n</source>'
+    return source_block(number, source_title(chunk), chunk.chunk.text)
+
+
+def source_block(number: int, title: str, text: str) -> str:
+    """The block format (``SOURCE_BLOCK`` reads it back): neutralised text, so it cannot close early."""
+    return f'<source id="{number}" title="{_attribute(title)}">\n{neutralise(text.strip())}\n</source>'
+
+
+# A block as ``source_block`` writes it: groups (number, text). The first ``</source>`` after an opening
+# tag is its end, because neutralised text holds none.
+SOURCE_BLOCK = re.compile(r'<source id="(\d+)" title="[^"\n]*">\n(.*?)\n</source>', re.DOTALL)
 
 
 def format_sources(blocks: Sequence[str]) -> str:

@@ -86,14 +86,16 @@ def clean_query(text: str, fallback: str, history: Sequence[Message] = ()) -> st
                                     "standalone question:", "rewritten question:")):
             line = line.split(":", 1)[1].strip().strip('"')
         if line.endswith("?") and len(line) <= 300:
-            return line
+            echoed = _WORD.findall(line.lower()) == _WORD.findall(fallback.lower())
+            return joined_question(fallback, history) if echoed else line  # an echo still leans on the conversation
         if line:
             break
-    return _joined(fallback, history)
+    return joined_question(fallback, history)
 
 
-def _joined(question: str, history: Sequence[Message]) -> str:
-    """A model-free standalone question: the previous question's subject carried into the follow-up."""
+def joined_question(question: str, history: Sequence[Message]) -> str:
+    """A model-free standalone question: the previous question carried into the follow-up
+    ("Which one should I start with, in the context of: Which kinds of vector index can I choose from?")."""
     previous = next((m["content"] for m in reversed(history) if m["role"] == "user"), "")
     if not previous.strip():
         return question

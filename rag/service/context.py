@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag import RagloomError, Settings
+from rag import ConnectorOptions, RagloomError, Settings
 from rag.service.collections import Collection, open_collections
 from rag.service.generation_slots import GenerationSlots
 from rag.service.job_store import JobStore
@@ -85,10 +85,14 @@ class Service:
         """Resume interrupted jobs, then warm the embedders (``/ready`` turns 200 after that)."""
         for name, collection in self.collections.items():
             folder = state_dir(collection.path)
-            runner = JobRunner(collection, JobStore(folder), folder)
+            runner = JobRunner(collection, JobStore(folder), folder, self.connector_options())
             self.runners[name] = runner
             runner.start()
         threading.Thread(target=self._warm_up, name="ragloom-warm-up", daemon=True).start()
+
+    def connector_options(self) -> ConnectorOptions:
+        """How upload and URL jobs read files: as ``ragloom ingest`` would with the same settings."""
+        return ConnectorOptions(ocr_images=self.settings.ocr_images)
 
     def _warm_up(self) -> None:
         for collection in self.collections.values():

@@ -9,7 +9,7 @@ top unjudged hits are often relevant too, and training them away would hurt.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,12 +22,24 @@ Search = Callable[[Sequence[str], int], list[list[tuple[str, str]]]]
 
 @dataclass(frozen=True)
 class Candidates:
-    """Per query key: mined negatives, best-ranked first (the ranking is the current model's)."""
+    """Per query key: mined negatives, best-ranked first (the ranking is the current model's), and the
+    passages a user marked not relevant (``marked``: hard negatives by the user's own judgment)."""
 
     by_key: dict[str, list[str]]
+    marked: dict[str, list[str]] = field(default_factory=dict)
 
     def of(self, pair: TrainingPair) -> list[str]:
         return self.by_key.get(pair.key, [])
+
+    def marked_of(self, pair: TrainingPair) -> list[str]:
+        return self.marked.get(pair.key, [])
+
+    def with_marked(self, marked: dict[str, list[str]]) -> Candidates:
+        """These candidates plus ``marked`` negatives (taken out of the mined lists, so never counted twice)."""
+        if not marked:
+            return self
+        by_key = {key: [t for t in texts if t not in marked.get(key, ())] for key, texts in self.by_key.items()}
+        return Candidates(by_key, {key: list(texts) for key, texts in marked.items() if texts})
 
 
 def corpus_search(embedder: Embedder, texts: Sequence[str], progress: bool = False) -> Search:

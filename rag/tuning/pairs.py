@@ -5,7 +5,10 @@
   and the corpus is where hard negatives are mined.
 - ``--eval-set FILE --index DIR``: an evaluation set exported from feedback (``ragloom eval export``):
   ``{"question"|"query": …, "relevant": [{"chunk_id": …, "text_sha256"?: …}], "not_relevant"?: [...]}``;
-  the chunk texts come from the index. A chunk marked not relevant is that query's explicit negative.
+  the chunk texts come from the index. A chunk marked not relevant is one of that query's marked
+  negatives, trained on alongside the mined ones (``TrainingData.negatives``).
+- ``--feedback --index DIR``: the feedback store itself (``rag.tuning.feedback_pairs``), read the way
+  ``ragloom eval export --feedback`` reads it.
 
 A pair's ``group`` is its query's identity: validation holds out whole queries, and a batch never
 holds two pairs of one query (their positives would count as each other's negatives).
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +45,28 @@ class TrainingData:
     corpus: list[str] | None = None  # texts to mine negatives from (None: the pairs' own passages or an index)
     source: str = ""
     positive_ids: dict[str, set[str]] = field(default_factory=dict)  # query key -> its positive document ids
+    negatives: dict[str, list[str]] = field(default_factory=dict)  # query key -> passages a user marked not relevant
+
+
+# (query, relevant passages, passages marked not relevant) for one judged question
+Judgment = tuple[str, Sequence[str], Sequence[str]]
+
+
+def pairs_from_judgments(judgments: Iterable[Judgment], source: str) -> TrainingData:
+    """One pair per (query, relevant passage), each once; marked passages become the query's marked negatives
+    (never one of its own positives)."""
+    pairs: dict[tuple[str, str], TrainingPair] = {}
+    negatives: dict[str, list[str]] = {}
+    positives: dict[str, set[str]] = {}
+    for query, relevant, not_relevant in judgments:
+        for text in relevant:
+            pairs.setdefault((query, text), TrainingPair(query, text))
+            positives.setdefault(query, set()).add(text)
+        for text in not_relevant:
+            if text not in negatives.setdefault(query, []):
+                negatives[query].append(text)
+    marked = {q: [t for t in texts if t not in positives.get(q, ())] for q, texts in negatives.items()}
+    return TrainingData(list(pairs.values()), None, source, negatives={q: t for q, t in marked.items() if t})
 
 
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -126,9 +151,5 @@ def pairs_from_eval_set(path: str | Path, get_chunks: Callable[[Sequence[int]], 
                 found.append(chunk.text)
         return found
 
-    pairs = []
-    for query, relevant, not_relevant in items:
-        negatives = texts(not_relevant)
-        for n, positive in enumerate(texts(relevant)):
-            pairs.append(TrainingPair(query, positive, negatives[n % len(negatives)] if negatives else None))
-    return TrainingData(pairs, None, f"evaluation set {path}")
+    return pairs_from_judgments(((query, texts(relevant), texts(not_relevant)) for query, relevant, not_relevant
+                                 in items), f"evaluation set {path}")

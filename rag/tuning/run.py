@@ -52,7 +52,7 @@ def tune_embedder(data: TrainingData, out: str | Path, *, base: str | Path | Non
         say(f"mining hard negatives from {len(set(texts)):,} passages with the base model")
         base_embedder = create_embedder(DEFAULT_EMBEDDER if base in (None, DEFAULT_EMBEDDER) else base_folder)
         search = corpus_search(base_embedder, texts, progress=progress)
-    candidates = mine_negatives(data.pairs, search, positive_ids=data.positive_ids)
+    candidates = mine_negatives(data.pairs, search, positive_ids=data.positive_ids).with_marked(data.negatives)
     mined = time.perf_counter() - started
     result = train(base_folder, data.pairs, candidates, settings, progress_bar=progress, log=say)
     if result.best_step == 0:
@@ -60,5 +60,5 @@ def tune_embedder(data: TrainingData, out: str | Path, *, base: str | Path | Non
     info = {"base": DEFAULT_EMBEDDER if base in (None, DEFAULT_EMBEDDER) else folder_embedder_name(base_folder),
             "source": data.source, "settings": asdict(settings), "mining_seconds": round(mined, 1),
             **result.summary()}
-    say("writing the model and its ONNX int8 file")
+    say("writing the model" + (" and its ONNX int8 file" if onnx else ""))
     return write_tuned(result.model, out, base_folder, info, force=force, onnx=onnx)

@@ -30,6 +30,7 @@ from rag.tuning.pairs import TrainingPair
 MIN_PAIRS = 20  # fewer cannot give a training batch and a validation query worth the name
 VALIDATION_POOL_PER_QUERY = 5  # mined candidates per held-out query in the pool (each check embeds the pool)
 MAX_VALIDATION_QUERIES = 100
+MARKED_NEGATIVE_SHARE = 0.5  # how often a query with user-marked negatives trains on one instead of a mined one
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,8 @@ class Validator:
             queries.setdefault(pair.key, pair.query)
             relevant.setdefault(pair.key, set()).add(pair.positive)
             pool[pair.positive] = None
-        for key in queries:
-            for text in candidates.by_key.get(key, [])[:VALIDATION_POOL_PER_QUERY]:
+        for key in queries:  # what the user marked not relevant belongs in the pool: it must rank low
+            for text in [*candidates.marked.get(key, []), *candidates.by_key.get(key, [])[:VALIDATION_POOL_PER_QUERY]]:
                 pool[text] = None
         self.keys = list(queries)
         self.queries = [queries[k] for k in self.keys]
@@ -258,7 +259,9 @@ class _Stop(Exception):
 def _negative(pair: TrainingPair, candidates: Candidates, spare: list[str], rng: random.Random) -> str:
     if pair.negative:
         return pair.negative
-    mined = candidates.of(pair)
+    mined, marked = candidates.of(pair), candidates.marked_of(pair)
+    if marked and (not mined or rng.random() < MARKED_NEGATIVE_SHARE):
+        return rng.choice(marked)
     if mined:
         return rng.choice(mined)
     while True:  # a random passage of another query

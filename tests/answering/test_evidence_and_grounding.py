@@ -94,6 +94,9 @@ def test_a_rewrite_that_answers_instead_falls_back_to_a_question() -> None:
         "Which file holds the chunk texts?"
     fallback = clean_query("ragloom keeps the index safe by using a separate file.", "And which file?", history)
     assert fallback.endswith("?") and "which file" in fallback.lower() and "index safe" in fallback
+    # the follow-up echoed back is no rewrite: it still needs the conversation's subject
+    echoed = clean_query("Which one should I start with?", "which one should I start with", history)
+    assert echoed.startswith("which one should I start with") and "index safe" in echoed
 
 
 def test_a_keyword_match_ranked_first_is_kept_despite_a_low_cosine() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag.core.answer import Answer, strip_citations
+from rag.core.errors import ConfigError
 from rag.core.options import AskOptions
 from rag.core.sampling import SamplingParams
 from rag.core.types import Document
@@ -73,7 +74,8 @@ def test_chat_rewrites_a_follow_up_with_the_history(rag_index, scripted) -> None
 
     history = [{"role": "user", "content": "Who won two Nobel Prizes?"},
                {"role": "assistant", "content": "Marie Curie [1]"}]
-    answer = Answerer(search, gen, k=2).chat([*history, {"role": "user", "content": "Where was she born?"}])
+    answer = Answerer(search, gen, k=2, followups="model").chat([*history, {"role": "user",
+                                                                             "content": "Where was she born?"}])
     rewrite_prompt = gen.calls[0]
     assert "Who won two Nobel Prizes?" in rewrite_prompt[-1]["content"]
     assert rewrite_prompt[-1]["content"].endswith("Last question: Where was she born?")
@@ -82,6 +84,19 @@ def test_chat_rewrites_a_follow_up_with_the_history(rag_index, scripted) -> None
     # The answer prompt carries the history as turns and the original follow-up.
     assert list(answer.messages[-3:-1]) == history
     assert answer.messages[-1]["content"].endswith("Question: Where was she born?")
+
+
+def test_a_follow_up_is_searched_with_the_previous_question_and_one_model_call(rag_index, scripted) -> None:
+    gen = scripted(["Warsaw [1]"])  # the default ("join") needs no rewrite generation: one call, the answer
+    history = [{"role": "user", "content": "Who won two Nobel Prizes?"},
+               {"role": "assistant", "content": "Marie Curie [1]"}]
+    answer = Answerer(lambda q, k, f: rag_index.search(q, k=k, filter=f), gen, k=2).chat(
+        [*history, {"role": "user", "content": "Where was she born?"}])
+    assert len(gen.calls) == 1
+    assert answer.query == "Where was she born, in the context of: Who won two Nobel Prizes?"
+    assert answer.sources[0].chunk.document_id == "curie"
+    with pytest.raises(ConfigError, match="follow-up mode"):
+        Answerer(lambda q, k, f: [], gen, followups="guess")
 
 
 def test_chat_without_history_skips_the_rewrite(rag_index, scripted) -> None:
@@ -94,5 +109,5 @@ def test_real_model_rewrite_produces_a_query(rag_index, small_generator) -> None
     answerer = Answerer(_search(rag_index), small_generator)
     history = [{"role": "user", "content": "Tell me about the Eiffel Tower."},
                {"role": "assistant", "content": "It is a tower in Paris completed in 1889 [1]."}]
-    query = answerer.standalone_query(history, "How tall is it?")
+    query = answerer.standalone_query(history, "How tall is it?", mode="model")
     assert query.strip() and "\n" not in query and len(query) < 400

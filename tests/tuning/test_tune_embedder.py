@@ -173,7 +173,24 @@ def test_eval_set_pairs_come_from_the_index_and_skip_changed_chunks(small_index:
         path = tmp_path / "set.jsonl"
         path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
         data = pairs_from_eval_set(path, rag.index.get)
-    assert data.pairs == [TrainingPair("Where does Kenya's parliament sit?", chunks[2].text, chunks[0].text)]
+    assert data.pairs == [TrainingPair("Where does Kenya's parliament sit?", chunks[2].text)]
+    assert data.negatives == {"Where does Kenya's parliament sit?": [chunks[0].text]}  # beside the mined ones
+
+
+def test_marked_negatives_are_trained_on_beside_the_mined_ones_and_sit_in_the_validation_pool() -> None:
+    import random
+
+    from rag.tuning.mining import Candidates
+    from rag.tuning.trainer import Validator, _negative
+
+    pair = TrainingPair("q", "the answer")
+    candidates = Candidates({"q": ["mined 1", "marked", "mined 2"]}).with_marked({"q": ["marked"]})
+    assert candidates.of(pair) == ["mined 1", "mined 2"] and candidates.marked_of(pair) == ["marked"]
+    rng = random.Random(5)
+    drawn = [_negative(pair, candidates, ["the answer", "other"], rng) for _ in range(200)]
+    assert 60 < drawn.count("marked") < 140 and set(drawn) == {"marked", "mined 1", "mined 2"}
+    assert _negative(TrainingPair("q", "the answer", "given"), candidates, [], rng) == "given"
+    assert "marked" in Validator([pair], candidates).pool
 
 
 @pytest.mark.parametrize(("args", "said"), [

@@ -59,6 +59,18 @@ def built_index(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> P
     return folder
 
 
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample corpus indexed once (the browser tests ask the questions a new user would)."""
+    from rag.api import RAG
+    from ui.sample import sample_corpus_dir
+
+    folder = tmp_path_factory.mktemp("sample") / "index"
+    with RAG(folder) as rag:
+        rag.ingest([sample_corpus_dir()])
+    return folder
+
+
 @pytest.fixture
 def index_copy(built_index: Path, tmp_path: Path) -> Path:
     target = tmp_path / "index"

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from ui_server import CHAT_INPUT, CHROMIUM, launch_chromium, ragloom_ui
+from ui_server import CHAT_INPUT, browser_or_skip, launch_chromium, ragloom_ui
 
 pytestmark = pytest.mark.browser
 
@@ -22,22 +22,8 @@ _USER_CACHE = os.environ.get("RAGLOOM_CACHE") or str(Path.home() / ".cache" / "r
 SCREENSHOT_COPY = Path("/tmp/ragloom-ui-explain.png")
 
 
-@pytest.fixture(scope="module")
-def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from rag.api import RAG
-    from ui.sample import sample_corpus_dir
-
-    folder = tmp_path_factory.mktemp("sample") / "index"
-    with RAG(folder) as rag:
-        rag.ingest([sample_corpus_dir()])
-    return folder
-
-
 def test_explain_tab_draws_bars_and_heat_map(sample_index: Path, tmp_path: Path) -> None:
-    if not CHROMIUM.is_file():
-        pytest.skip(f"no browser: {CHROMIUM} is missing (run: bash setup/install_browser.sh)")
-    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
+    browser_or_skip("llama_cpp")
     from playwright.sync_api import expect, sync_playwright
 
     env = {"RAGLOOM_CACHE": _USER_CACHE, "HF_HUB_OFFLINE": "1", "RAGLOOM_MODEL": "smollm2-135m"}

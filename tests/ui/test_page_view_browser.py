@@ -14,21 +14,13 @@ from pathlib import Path
 import pytest
 from pdf_corpus import build_index
 from PIL import Image
-from ui_server import CHAT_INPUT, CHROMIUM, launch_chromium, ragloom_ui
+from ui_server import CHAT_INPUT, browser_or_skip, launch_chromium, ragloom_ui
 
 from ui.page_view import PAGE_WIDTH_PX
 
 pytestmark = pytest.mark.browser
 
 QUESTION = "Which pier does the ferry to Skellig Mor leave from?"
-
-
-def _browser_or_skip() -> None:
-    if not CHROMIUM.is_file():
-        pytest.skip(f"no browser: {CHROMIUM} is missing (run: bash setup/install_browser.sh)")
-    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
-    pytest.importorskip("pypdfium2")
 
 
 def _amber_fractions(png: bytes) -> tuple[float, float, float, float]:
@@ -47,7 +39,7 @@ def _amber_fractions(png: bytes) -> tuple[float, float, float, float]:
 
 
 def test_the_cited_pdf_page_is_shown_with_the_passage_highlighted(tmp_path: Path) -> None:
-    _browser_or_skip()
+    browser_or_skip("llama_cpp", "pypdfium2")
     from playwright.sync_api import expect, sync_playwright
 
     index, guide, _ = build_index(tmp_path)

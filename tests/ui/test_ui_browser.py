@@ -11,21 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
-from ui_server import CHAT_INPUT, CHROMIUM, launch_chromium, ragloom_ui
+from ui_server import CHAT_INPUT, browser_or_skip, launch_chromium, ragloom_ui
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOT_COPY = Path("/tmp/ragloom-ui-screenshot.png")  # also kept outside pytest's tmp for a human look
 
 
-def _browser_or_skip() -> None:
-    if not CHROMIUM.is_file():
-        pytest.skip(f"no browser: {CHROMIUM} is missing (run: bash setup/install_browser.sh)")
-    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-
-
 def test_browser_asks_and_sees_a_cited_answer(index_copy: Path, tmp_path: Path) -> None:
-    _browser_or_skip()
+    browser_or_skip()
     from playwright.sync_api import expect, sync_playwright
 
     env = {"RAGLOOM_MODEL": "smollm2-135m", "RAGLOOM_THREADS": "1", "HF_HUB_OFFLINE": "1"}

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from ui_server import CHAT_INPUT, CHROMIUM, launch_chromium, ragloom_ui
+from ui_server import CHAT_INPUT, browser_or_skip, launch_chromium, ragloom_ui
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -22,24 +22,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 # is built in the test's own folder, so the user's sample index is never touched.
 _USER_CACHE = os.environ.get("RAGLOOM_CACHE") or str(Path.home() / ".cache" / "ragloom")
 _CITATION = re.compile(r"\[\d+\]")
-
-
-def _browser_or_skip() -> None:
-    if not CHROMIUM.is_file():
-        pytest.skip(f"no browser: {CHROMIUM} is missing (run: bash setup/install_browser.sh)")
-    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
-
-
-@pytest.fixture(scope="module")
-def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from rag.api import RAG
-    from ui.sample import sample_corpus_dir
-
-    folder = tmp_path_factory.mktemp("sample") / "index"
-    with RAG(folder) as rag:
-        rag.ingest([sample_corpus_dir()])
-    return folder
 
 
 def _ask(page: object, question: str, turn: int) -> str:
@@ -64,7 +46,7 @@ def _sentence_with_citation(text: str) -> None:
 
 
 def test_the_issue_questions_get_cited_sentence_answers(sample_index: Path, tmp_path: Path) -> None:
-    _browser_or_skip()
+    browser_or_skip("llama_cpp")
     from playwright.sync_api import expect, sync_playwright
 
     env = {"RAGLOOM_CACHE": _USER_CACHE, "HF_HUB_OFFLINE": "1", "RAGLOOM_MODEL": "qwen2.5-coder-1.5b"}

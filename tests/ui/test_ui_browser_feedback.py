@@ -14,19 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
-from ui_server import CHAT_INPUT, CHROMIUM, launch_chromium, ragloom_ui
+from ui_server import CHAT_INPUT, browser_or_skip, launch_chromium, ragloom_ui
 
 pytestmark = pytest.mark.browser
 
 QUESTION = "When was the Harrow Point lighthouse built?"
 ENV = {"RAGLOOM_MODEL": "smollm2-135m", "RAGLOOM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-
-
-def _browser_or_skip() -> None:
-    if not CHROMIUM.is_file():
-        pytest.skip(f"no browser: {CHROMIUM} is missing (run: bash setup/install_browser.sh)")
-    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
 
 
 def _ragloom(*argv: str) -> subprocess.CompletedProcess:
@@ -35,7 +28,7 @@ def _ragloom(*argv: str) -> subprocess.CompletedProcess:
 
 
 def test_thumbs_down_and_correction_become_a_scored_evaluation_set(index_copy: Path, tmp_path: Path) -> None:
-    _browser_or_skip()
+    browser_or_skip("llama_cpp")
     from playwright.sync_api import expect, sync_playwright
 
     started = time.monotonic()

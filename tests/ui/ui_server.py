@@ -12,12 +12,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from rag.cli.ui_command import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 CHAT_INPUT = "textarea[data-testid='stChatInputTextArea']"
+
+
+def browser_or_skip(*modules: str) -> None:
+    """Skip unless headless Chromium, playwright and the given modules (e.g. ``llama_cpp``) are here."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"no browser: {CHROMIUM} is missing (run: bash setup/install_browser.sh)")
+    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    for module in modules:
+        pytest.importorskip(module, reason=f"{module} is not installed")
 
 
 @contextmanager
