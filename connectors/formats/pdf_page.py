@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_STREAM_BYTES = 75 * 2**20  # a page stream inflating past this is not read (pypdf's cap; pdfminer has none)
+# A page's drawing instructions past this are not laid out: pdfminer keeps ~3 KB of objects per drawn
+# character, so 9 MB of tiny strings took 1.7 GB. A dense text page holds well under 0.5 MB.
+MAX_LAYOUT_BYTES = 4 * 2**20
 MIN_SEGMENT_GAP = 6.0  # points: a horizontal gap wider than this (and than ~1 em) splits a line into segments
 _BOLD = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 
@@ -118,13 +121,16 @@ def check_streams(page: Any) -> bool:
             form = resolve1(reference)
             if isinstance(form, PDFStream) and getattr(resolve1(form.get("Subtype")), "name", "") == "Form":
                 streams.append(form)
-    damaged = False
+    damaged, total = False, 0
     for stream in streams:
         stream = resolve1(stream)
         if not isinstance(stream, PDFStream) or stream.rawdata is None:
             continue
         filters = stream.get_filters()
+        if not filters:
+            total += len(stream.rawdata)
         if not filters or filters[0][0] not in LITERALS_FLATE_DECODE:
+            _refuse_past_layout_cap(total)
             continue
         data = stream.rawdata
         if stream.decipher and stream.objid is not None and stream.genno is not None:
@@ -137,8 +143,16 @@ def check_streams(page: Any) -> bool:
             continue
         if len(inflated) > MAX_STREAM_BYTES:
             raise StreamTooLarge(f"a content stream inflates past {MAX_STREAM_BYTES // 2**20} MB; not read")
+        total += len(inflated)
+        _refuse_past_layout_cap(total)
         damaged = damaged or not inflater.eof  # cut short
     return damaged
+
+
+def _refuse_past_layout_cap(total: int) -> None:
+    if total > MAX_LAYOUT_BYTES:
+        raise StreamTooLarge(f"its drawing instructions take {total / 2**20:.0f} MB (over {MAX_LAYOUT_BYTES // 2**20} "
+                             "MB; a page of text takes well under 1 MB), so it was not laid out")
 
 
 def read_page(page: Any, number: int) -> PageContent:

@@ -164,3 +164,12 @@ def test_a_page_whose_stream_inflates_past_the_cap_is_skipped(tmp_path: Path) ->
     documents, skipped = _load(tmp_path / "bomb.pdf")
     assert not documents
     assert "page 1: a content stream inflates past 75 MB" in skipped[0].reason
+
+
+def test_a_page_of_millions_of_drawing_instructions_is_skipped_before_layout(tmp_path: Path) -> None:
+    from bench.hostile import pdf_slow_page
+
+    pdf_slow_page(tmp_path / "slow.pdf", 400_000)  # 6 MB of tiny strings: laying it out took ~1.2 GB
+    documents, skipped = _load(tmp_path / "slow.pdf")
+    assert not documents
+    assert "page 1: its drawing instructions take 6 MB (over 4 MB" in skipped[0].reason  # refused before layout
