@@ -75,10 +75,14 @@ def test_question_gets_a_streamed_answer_with_numbered_sources(index_copy: Path,
     assert {p["role"] for p in points} >= {"query", "other chunk"} and len(points) == 1 + 2 + 1
     assert all({"x", "y", "label", "cosine", "text"} <= set(p) for p in points)
 
-    # A follow-up goes through the chat history: the model first rewrites it into a standalone query.
+    # A follow-up goes through the chat history: it is searched with the previous question carried in
+    # (no extra model call), and the answer prompt holds the conversation.
     ask(at, "Who built it?")
-    assert [call for call, _ in recording.calls] == ["stream", "generate", "stream"]
+    assert [call for call, _ in recording.calls] == ["stream", "stream"]
     assert len(at.session_state["messages"]) == 4
+    follow_up = at.session_state["messages"][3]["answer"]
+    assert follow_up.query == "Who built it, in the context of: When was the Harrow Point lighthouse built?"
+    assert follow_up.sources[0].chunk.metadata["title"] == "The Harrow Point lighthouse"
     at.button(key="chat_clear").click().run()
     assert at.session_state["messages"] == []
 
