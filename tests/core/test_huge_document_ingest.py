@@ -5,7 +5,6 @@ old version, and a save afterwards commits no half document)."""
 
 from __future__ import annotations
 
-import hashlib
 import random
 import tracemalloc
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from indexes.faiss_index import FaissIndex
 from rag.chunking import Chunker, ChunkingSettings
 from rag.core.types import Document
 from rag.ingest import Ingestor, IngestReport
+from tests.hash_vectors import hash_vectors
 
 WORDS = ["the", "moon", "river", "stone", "cloud", "alpha", "beta", "gamma", "tide", "ocean", "harbour", "wind"]
 
@@ -65,10 +65,7 @@ class CountingEmbedder:
         self.largest_call = max(self.largest_call, len(texts))
         self.most_held = max(self.most_held, self.cut - self.embedded)
         self.embedded += len(texts)
-        rows = [np.frombuffer(hashlib.sha256(t.encode()).digest()[:16], dtype=np.uint8).astype(np.float32) + 1
-                for t in texts]
-        matrix = np.vstack(rows) if rows else np.zeros((0, 16), dtype=np.float32)
-        return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+        return hash_vectors(texts)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]

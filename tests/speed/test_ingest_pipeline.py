@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +13,7 @@ from indexes.faiss_index import FaissIndex
 from rag.chunking import Chunker, ChunkingSettings
 from rag.core.types import Document
 from rag.ingest import Ingestor, SyncMode
+from tests.hash_vectors import hash_vectors
 
 
 class HashEmbedder:
@@ -40,10 +40,7 @@ class HashEmbedder:
         self.calls += 1
         if self.fail_on is not None and any(self.fail_on in t for t in texts):
             raise RuntimeError("embedding failed")
-        rows = [np.frombuffer(hashlib.sha256(t.encode()).digest()[:16], dtype=np.uint8).astype(np.float32) + 1
-                for t in texts]
-        matrix = np.vstack(rows) if rows else np.zeros((0, 16), dtype=np.float32)
-        return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+        return hash_vectors(texts)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
