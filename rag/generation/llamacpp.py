@@ -86,6 +86,8 @@ class LlamaCppGenerator:
     ``context_window`` (default 4096) is capped to the model's trained context. ``n_threads``
     defaults to the physical cores. ``use_mmap=False`` reads the weights into memory once, which
     halves the memory the process appears to use. ``vocab_only=True`` loads just the tokenizer.
+    ``flash_attn`` (default on) uses llama.cpp's fused attention: on 2 CPU cores, with a ~1,000-token
+    cached prompt prefix in front of every question, it read prompts and generated ~7 % faster.
     """
 
     def __init__(
@@ -97,6 +99,7 @@ class LlamaCppGenerator:
         n_batch: int = 512,
         penalty_last_n: int = 64,
         use_mmap: bool = False,
+        flash_attn: bool = True,
         vocab_only: bool = False,
         verbose: bool = False,
     ) -> None:
@@ -111,6 +114,7 @@ class LlamaCppGenerator:
         self.n_batch = n_batch
         self.penalty_last_n = penalty_last_n
         self.use_mmap = use_mmap
+        self.flash_attn = flash_attn
         self.vocab_only = vocab_only
         self.verbose = verbose
         self._llama: Any = None
@@ -146,6 +150,7 @@ class LlamaCppGenerator:
                 n_batch=min(self.n_batch, self._window),
                 last_n_tokens_size=self.penalty_last_n,
                 use_mmap=self.use_mmap,
+                flash_attn=self.flash_attn,
                 vocab_only=self.vocab_only,
                 verbose=self.verbose,
             )
