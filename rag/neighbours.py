@@ -4,11 +4,11 @@ A section longer than one chunk is cut in two: "ragloom offers three kinds of ve
 `flat` and `hnsw` in one chunk, `ivf` in the next; a defence's first step in one, its second in the
 next. Retrieval finds the chunk that matches best, and the model then reads half an answer. So each
 retrieved chunk is widened to its directly adjacent chunks of the same document (the one before and
-the one after, when they touch it and are not retrieved themselves), and focus (``rag.prompts.focus``)
-then keeps what is relevant to the question from the wider text: the prompt does not grow, but the
-units focus can choose from do. The widened chunk is only what the model reads (and what grounding
-checks the answer against): the answer cites the stored chunk, whose id and text are what feedback,
-highlights and the UI's context look up.
+the one after, when they touch it; a retrieved neighbour is read as part of the better-ranked chunk),
+and focus (``rag.prompts.focus``) then keeps what is relevant to the question from the wider text:
+the prompt does not grow, but the units focus can choose from do. The widened chunk is only what the
+model reads (and what grounding checks the answer against): the answer cites the stored chunk, whose
+id and text are what feedback, highlights and the UI's context look up.
 """
 
 from __future__ import annotations
@@ -22,20 +22,33 @@ GetChunks = Callable[[Sequence[int]], list[Chunk]]
 MAX_GAP = 4  # characters between two chunks that still count as touching (the blank line between blocks)
 
 
-def widen(chunks: Sequence[ScoredChunk], get: GetChunks) -> list[ScoredChunk]:
-    """``chunks`` with each one's text extended by its adjacent, un-retrieved chunks of the same document."""
-    retrieved = {c.chunk.id for c in chunks}
-    wanted = sorted({n for c in chunks for n in (c.chunk.id - 1, c.chunk.id + 1)} - retrieved)
+def widen(chunks: Sequence[ScoredChunk], get: GetChunks) -> list[tuple[ScoredChunk, ScoredChunk]]:
+    """``(stored, read)`` pairs in rank order: each retrieved chunk and the text the model reads for it,
+    extended by its adjacent chunks of the same document.
+
+    A retrieved chunk adjacent to a better-ranked one is read as part of that one and gets no pair of
+    its own: read apart, the second half of a section could be dropped later (by the source budget)
+    while the first half ends on "… in two ways." — the model then reads neither way.
+    """
+    retrieved = {c.chunk.id: c.chunk for c in chunks}
+    wanted = sorted({n for c in chunks for n in (c.chunk.id - 1, c.chunk.id + 1)} - set(retrieved))
     found = {c.id: c for c in get(wanted)} if wanted else {}
+    found.update(retrieved)
+    absorbed: set[int] = set()
     out = []
     for scored in chunks:
-        chunk = scored.chunk
-        before, after = found.get(chunk.id - 1), found.get(chunk.id + 1)
-        if before is not None and _touch(before, chunk):
+        stored = chunk = scored.chunk
+        if stored.id in absorbed:
+            continue
+        absorbed.add(stored.id)
+        before, after = found.get(stored.id - 1), found.get(stored.id + 1)
+        if before is not None and before.id not in absorbed and _touch(before, stored):
             chunk = _join(before, chunk, keep=chunk)
-        if after is not None and _touch(scored.chunk, after):
+            absorbed.add(before.id)
+        if after is not None and after.id not in absorbed and _touch(stored, after):
             chunk = _join(chunk, after, keep=chunk)
-        out.append(scored if chunk is scored.chunk else replace(scored, chunk=chunk))
+            absorbed.add(after.id)
+        out.append((scored, scored if chunk is stored else replace(scored, chunk=chunk)))
     return out
 
 

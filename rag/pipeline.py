@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from rag.copied import copied_from_examples
 from rag.core.answer import EXTRA_CONTEXT_KEY, Answer, Claim, Timings, resolve_citations, strip_citations
 from rag.core.errors import ConfigError, RagloomError
 from rag.core.options import AskOptions
@@ -210,12 +211,17 @@ class Answerer:
             yield answer
             return
 
-        sources = [*req.extra, *retrieved]
-        reading = sources  # what the model may read of each source (before focus)
+        reading = [*req.extra, *retrieved]  # what the model may read of each source (before focus)
         if self.neighbours is not None and self.focus is not None and req.spec.name in FOCUSED_TASKS:
             # Focus picks from the whole passage, not half of it; the answer still cites the stored chunks
             # (their ids and texts are what feedback, highlights and the UI's context look up).
-            reading = [*req.extra, *widen(retrieved, self.neighbours)]
+            pairs = widen(retrieved, self.neighbours)
+            if len(pairs) < len(retrieved):
+                notes.append(f"{len(retrieved) - len(pairs)} retrieved chunk(s) read as part of the better-ranked "
+                             "chunk next to them in the same document")
+            retrieved = [stored for stored, _ in pairs]
+            reading = [*req.extra, *(read for _, read in pairs)]
+        sources = [*req.extra, *retrieved]
         read_as = {id(s): r for s, r in zip(sources, reading, strict=True) if r is not s}  # for grounding
         shown = self.focus(query, reading) if self.focus is not None and req.spec.name in FOCUSED_TASKS else reading
         if req.k is None and retrieved:
@@ -247,7 +253,12 @@ class Answerer:
         else:
             generation = self.generator.generate(prompt.messages, req.sampling)
             text = generation.text
-        if req.spec is FULL_QA and (added := completion(req.question, text, shown[: len(prompt.sources)],
+        if req.examples and req.spec.grounded and copied_from_examples(text, req.examples, req.question,
+                                                                      shown[: len(prompt.sources)]):
+            notes.append("the model repeated a few-shot example instead of answering from the sources; "
+                         "its reply was withheld")
+            text = REFUSAL_TEXT
+        elif req.spec is FULL_QA and (added := completion(req.question, text, shown[: len(prompt.sources)],
                                                          req.history)):
             notes.append("the answer restated the question; the source's own sentence was added, quoted")
             text += added
@@ -320,7 +331,7 @@ class Answerer:
             text=text, citations=citations, sources=prompt.sources, dropped=prompt.dropped,
             messages=prompt.messages, prompt_tokens=generation.prompt_tokens,
             completion_tokens=generation.completion_tokens, timings=timings,
-            refused=bool(req.spec.grounded and _DONT_KNOW.match(strip_citations(text))),
+            refused=bool(req.spec.grounded and (text == REFUSAL_TEXT or _DONT_KNOW.match(strip_citations(text)))),
             notes=tuple(notes), query=query, task=req.spec.name, unknown_citations=unknown, data=data,
             claims=claims, question=req.question, history=req.history, settings=self._settings_used(req),
         )

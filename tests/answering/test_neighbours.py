@@ -26,15 +26,16 @@ def _hit(i: int) -> ScoredChunk:
 
 
 def test_a_chunk_is_widened_to_the_rest_of_its_section_without_repeating_the_overlap() -> None:
-    (wide,) = widen([_hit(1)], _get)
+    ((stored, wide),) = widen([_hit(1)], _get)
+    assert stored.chunk is STORE[1]
     assert wide.chunk.text == TEXT and (wide.chunk.start, wide.chunk.end) == (0, len(TEXT))
     assert wide.chunk.id == 1 and wide.score == 0.9 and wide.cosine == 0.6  # its own identity and scores
 
 
-def test_other_documents_and_retrieved_neighbours_are_left_alone() -> None:
-    first, second = widen([_hit(1), _hit(2)], _get)  # both retrieved: each stays itself
-    assert first.chunk is STORE[1] and second.chunk is STORE[2]
-    (save,) = widen([_hit(3)], _get)  # chunk 2 is of another document
+def test_a_retrieved_neighbour_is_read_within_the_better_ranked_chunk() -> None:
+    ((stored, wide),) = widen([_hit(2), _hit(1)], _get)  # chunk 2 ranked first: it reads chunk 1 before it
+    assert stored.chunk is STORE[2] and wide.chunk.text == TEXT
+    ((_, save),) = widen([_hit(3)], _get)  # chunk 2 is of another document
     assert save.chunk is STORE[3]
 
 
@@ -50,3 +51,16 @@ def test_the_model_reads_the_widened_passage_but_the_answer_cites_the_stored_chu
     assert "ivf" in answer.messages[-1]["content"]  # the neighbour's half of the list reached the model
     assert answer.sources[0].chunk is STORE[1]  # identity and text of what is stored
     assert answer.claims and answer.claims[0].supported  # grounded against what the model read
+
+
+def test_two_halves_of_a_section_become_one_source_that_the_model_reads_whole(embedder, scripted) -> None:
+    from rag.pipeline import Answerer
+    from rag.prompts.focus import SourceFocus
+
+    generator = scripted(["There are three kinds: flat, hnsw and ivf [1]."])
+    answerer = Answerer(lambda q, k, f: [_hit(2), _hit(1)], generator, focus=SourceFocus(embedder, max_tokens=96),
+                        neighbours=_get)
+    answer = answerer.ask("Which kinds of vector search are there?")
+    assert [s.chunk for s in answer.sources] == [STORE[2]]
+    assert all(kind in answer.messages[-1]["content"] for kind in ("flat", "hnsw", "ivf"))
+    assert any("read as part of" in note for note in answer.notes)
