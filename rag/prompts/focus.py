@@ -9,7 +9,12 @@ A unit is what must not be cut: a prose sentence, or a whole structure — a lis
 procedure (with the sentence that introduces it, e.g. "ragloom saves in three steps:"), a fenced
 code block, or a table row (shown under the table's header). A structure survives whole or not
 at all: cutting a procedure to its "most similar" step is how a "how do I" question loses its
-answer. The best unit is always kept, even when it alone is over the cap.
+answer. The best unit is always kept, even when it alone is over the cap, and one relevant unit of
+at most ``SHORT_UNIT`` tokens may join past the cap ("Start with flat." after the list of kinds).
+A question that asks for several things ("Which tasks …?") also keeps the list that follows its
+best unit, whatever its size; a why / what-for question keeps the whole paragraph of its best unit
+when it fits 1.5 times the cap (a text explains a statement around it: "… so its vector is a
+blurry average …, therefore …").
 
 Units are scored by the embedder's cosine with the question plus the share of the question's
 content words they contain (names, numbers and file names that a small embedder blurs).
@@ -26,6 +31,7 @@ import numpy as np
 from rag.core.errors import ConfigError
 from rag.core.protocols import Embedder
 from rag.core.types import ScoredChunk
+from rag.prompts.hints import asks_for_list, asks_for_reason
 
 _NEXT = r"(?=[\"'(\[*`]?[A-Z0-9])"  # a sentence starts with a capital or a digit, maybe after a quote
 _SENTENCE_END = re.compile(rf"(?<=[.!?])\s+{_NEXT}|(?<=[.!?][\"')\]*])\s+{_NEXT}|\n\s*\n")
@@ -36,6 +42,8 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 NEIGHBOUR_BONUS = 0.15
 STRUCTURE_SHARE = 0.8  # the best list / code / table is kept past the cap when it scores this close to the best unit
+REASON_CAP = 1.5  # a why / what-for question keeps its best unit's whole paragraph up to this share of the cap
+SHORT_UNIT = 10  # tokens: one relevant unit this short may join past the cap (a recommendation, a verdict)
 RELATIVE_FLOOR = 0.4  # units scoring under this share of the best one are left out even if they fit
 _WORD = re.compile(r"[A-Za-z0-9_]+")
 _STOP = frozenset((
@@ -241,16 +249,47 @@ class SourceFocus:
         floor = RELATIVE_FLOOR * scores[order[0]]
         kept = {order[0]}
         used = self.count_tokens(texts[order[0]]) + 1
+        if asks_for_reason(question):  # the reason sits around the statement: "… blurry average …, therefore"
+            paragraph = _paragraph(units, order[0])
+            cost = sum(self.count_tokens(texts[i]) + 1 for i in paragraph)
+            if cost <= REASON_CAP * self.max_tokens:
+                kept.update(paragraph)
+                used = max(used, cost)
+        spare = SHORT_UNIT
         for i in order[1:]:
+            if i in kept:
+                continue
             if scores[i] < floor:
                 break  # filler (stray links, numbers) costs prompt time and distracts a small model
             cost = self.count_tokens(texts[i]) + 1
             if used + cost <= self.max_tokens:  # else a shorter, lower-scored unit may still fit
                 kept.add(i)
                 used += cost
+            elif cost <= spare:  # "Start with flat." after a list that filled the cap on its own
+                kept.add(i)
+                spare = 0
         if _HEADING.match(units[0].text):
             kept.add(0)  # the section's own heading ("## Atomic saves") tells the model what the passage is about
         structures = [i for i in order if units[i].block and not _HEADING.match(units[i].text)]
         if structures and not kept & set(structures) and scores[structures[0]] >= STRUCTURE_SHARE * scores[order[0]]:
             kept.add(structures[0])  # "which files …?" is answered by the list, however long
+        if asks_for_list(question):
+            kept |= _introduced_list(units, order[0])
         return kept
+
+
+def _introduced_list(units: Sequence[Unit], best: int) -> set[int]:
+    """The list right after the best unit (at most one unit between), for a question that asks for several
+    things: "ragloom comes with prompts for several tasks." is the best match for "Which tasks …?", but the
+    tasks are the items below it, which share few words with the question ("Summarisation", "Translation")."""
+    for i in range(best + 1, min(best + 3, len(units))):
+        if _list_items(units[i].text):
+            return {i}
+        if units[i].block:
+            break  # another structure or a heading comes first: the list (if any) is about something else
+    return set()
+
+
+def _paragraph(units: Sequence[Unit], best: int) -> list[int]:
+    """The prose units of ``best``'s paragraph, in order."""
+    return [i for i, u in enumerate(units) if not u.block and u.paragraph == units[best].paragraph]

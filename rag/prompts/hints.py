@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 
+REASON_HINT = "Give the reason the sources state."
+PURPOSE_HINT = "Say what it is for, as the sources put it."
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^\s*why\b", re.I), "Give the reason the sources state."),
-    (re.compile(r"\bwhat\b.*\b(?:for|the point of|the purpose of|used for)\s*\??\s*$", re.I),
-     "Say what it is for, as the sources put it."),
+    (re.compile(r"^\s*why\b", re.I), REASON_HINT),
+    (re.compile(r"\bwhat\b.*\b(?:for|the point of|the purpose of|used for)\s*\??\s*$", re.I), PURPOSE_HINT),
     (re.compile(r"^\s*how\s+(?:are|is|does|do)\b", re.I), "Say how, with the specifics the sources give."),
 )
 
@@ -41,3 +42,14 @@ def answer_hint(question: str) -> str | None:
                 and following not in _DETERMINERS:
             return LIST_HINT
     return None
+
+
+def asks_for_list(question: str) -> bool:
+    """``question`` asks for several things ("Which tasks …", "What kinds of index …")."""
+    return answer_hint(question) == LIST_HINT
+
+
+def asks_for_reason(question: str) -> bool:
+    """``question`` asks why, or what something is for: the answer is the explanation a text gives after
+    the statement that matches the question best."""
+    return answer_hint(question) in (REASON_HINT, PURPOSE_HINT)

@@ -140,3 +140,45 @@ def test_the_list_that_answers_a_which_question_is_kept_past_the_cap(embedder) -
     focus = SourceFocus(embedder, max_tokens=16)  # far smaller than the list
     (focused,) = focus("Which kinds of vector index can I choose from?", [scored(1, KINDS, 0.8)])
     assert all(kind in focused.chunk.text for kind in ("flat", "hnsw", "ivf"))
+
+
+TASKS = ("## Task prompts\n\nragloom comes with prompts for several tasks. On the command line you choose one with "
+         "`--task`; the default is question answering.\n\n"
+         "- **Question answering (`qa`):** answer the question using only the numbered sources, with numbered "
+         "citations in square brackets such as [1] or [2].\n"
+         "- **Summarisation (`summarize`):** summarise the sources faithfully and briefly, without adding facts.\n"
+         "- **Translation (`translate`):** translate text into a target language, given with `--language`.\n"
+         "- **Entity extraction (`extract`):** find named entities and reply with one JSON object.\n\n"
+         "For example:\n\n```\nragloom ask \"Summarise how incremental sync works\" --task summarize\n```")
+
+
+def test_a_question_for_several_things_keeps_the_list_its_best_sentence_introduces(embedder) -> None:
+    focus = SourceFocus(embedder, max_tokens=64)
+    (focused,) = focus("Which tasks besides question answering can ragloom's prompts do?", [scored(1, TASKS, 0.8)])
+    assert all(task in focused.chunk.text for task in ("Summarisation", "Translation", "Entity extraction"))
+    # A question that asks for one thing is not padded with the list.
+    (single,) = focus("How do I choose a task on the command line?", [scored(1, TASKS, 0.8)])
+    assert "Entity extraction" not in single.chunk.text
+
+
+WHY_CHUNKS = ("## Why documents are chunked\n\nA search over whole documents works poorly. A long document covers many "
+              "topics, so its single vector is a blurry average of all of them, and a question about one small detail "
+              "may not match it well. A long document is also too big to place, in full, into the prompt of a "
+              "language model. ragloom therefore cuts each document into chunks: short pieces of text that each "
+              "carry one focused idea. Each chunk gets its own embedding and can be found, ranked and cited.\n\n"
+              "## What is kept\n\nEvery chunk keeps its offsets, its metadata and the document it belongs to.")
+
+
+def test_a_why_question_keeps_the_paragraph_that_explains_its_best_sentence(embedder) -> None:
+    focus = SourceFocus(embedder, max_tokens=72)  # the paragraph is ~95 tokens
+    (focused,) = focus("Why does ragloom cut documents into chunks instead of searching whole documents?",
+                       [scored(1, WHY_CHUNKS, 0.8)])
+    assert "blurry average" in focused.chunk.text and "therefore cuts" in focused.chunk.text
+    (what,) = focus("What does ragloom cut documents into?", [scored(1, WHY_CHUNKS, 0.8)])
+    assert "blurry average" not in what.chunk.text  # other questions keep the 64-token cap
+
+
+def test_a_short_recommendation_joins_a_list_that_filled_the_cap(embedder) -> None:
+    focus = SourceFocus(embedder, max_tokens=16)  # the list alone is far over the cap
+    (focused,) = focus("Which kind of vector index should I start with?", [scored(1, KINDS, 0.8)])
+    assert "Start with flat." in focused.chunk.text and "hnsw" in focused.chunk.text
