@@ -6,7 +6,8 @@ sources held no clear answer, the 1.5B model once replied with an example's answ
 Mill bridge reopened in June, after repairs that took two months [1]." — cited, fluent and about a
 bridge that is in none of the user's documents. A run of ``MIN_RUN`` words that an example holds and
 the question and the real sources do not is that failure; such an answer is replaced by the honest
-"the documents do not contain the answer" rather than shown.
+"the documents do not contain the answer" rather than shown, when the run brings a word that the
+question and sources lack (an example about the same subject as the user's documents is no copy).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from rag.core.answer import strip_citations
 from rag.core.types import ScoredChunk
 from rag.prompts.examples import Example
+from rag.prompts.focus import content_words
 
 MIN_RUN = 5  # words in a row; a shared phrase ("in the sources", "by default it is") is shorter
 _WORD = re.compile(r"[a-z0-9]+")
@@ -37,8 +39,11 @@ def copied_from_examples(answer: str, examples: Iterable[Example], question: str
     if not said:
         return False
     shown = _runs(question).union(*(_runs(s.chunk.text) for s in sources))
+    known = content_words(question).union(*(content_words(s.chunk.text) for s in sources))
     for example in examples:
         taught = _runs(example.output).union(_runs(example.input), *(_runs(t) for t in example.sources))
-        if (said & taught) - shown:
+        # "the eiffel tower was completed" is an example's phrase, but about a tower the user's source
+        # names too: only a run that brings a word the sources lack ("mill", "bridge") is the example's.
+        if any(content_words(" ".join(run)) - known for run in (said & taught) - shown):
             return True
     return False

@@ -39,3 +39,9 @@ def test_the_examples_answer_format_is_not_a_copy() -> None:
     examples = coerce_examples(None, "qa", "full")
     steps = "ragloom saves in three steps [2]:\n1. Write the vectors to a new file [2].\n2. Commit [2]."
     assert not copied_from_examples(steps, examples, "How does a save work?", [scored(1, "Write the vectors.", 0.7)])
+
+
+def test_an_example_phrase_about_the_users_own_subject_is_not_a_copy() -> None:
+    examples = coerce_examples(None, "qa", "full")
+    source = [scored(1, "The Eiffel Tower in Paris was completed in 1889 for the World's Fair.", 0.7)]
+    assert not copied_from_examples("The Eiffel Tower was completed in 1889 [1].", examples, "When?", source)

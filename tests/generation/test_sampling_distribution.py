@@ -37,8 +37,10 @@ def contract_probabilities(logits: np.ndarray, temperature: float, top_k: int, t
 def next_token_logits(llama_gen, small_gguf) -> np.ndarray:
     from llama_cpp import Llama
 
-    # A second, logits_all instance of the same file gives the raw logits of the next token.
-    probe = Llama(model_path=str(small_gguf), n_ctx=128, n_threads=1, logits_all=True, verbose=False)
+    # A second, logits_all instance of the same file gives the raw logits of the next token; with the
+    # generator's attention kernel, or the last digits differ and a top-k boundary token can swap.
+    probe = Llama(model_path=str(small_gguf), n_ctx=128, n_threads=1, logits_all=True, verbose=False,
+                  flash_attn=llama_gen.flash_attn)
     tokens = llama_gen.prompt_tokens(PROMPT)
     probe.eval(tokens)
     logits = np.array(probe.scores[len(tokens) - 1], dtype=np.float64)
