@@ -253,13 +253,12 @@ class Answerer:
         else:
             generation = self.generator.generate(prompt.messages, req.sampling)
             text = generation.text
-        if req.examples and req.spec.grounded and copied_from_examples(text, req.examples, req.question,
-                                                                      shown[: len(prompt.sources)]):
+        read = shown[: len(prompt.sources)]  # the sources as the model read them (focused, widened)
+        if req.examples and req.spec.grounded and copied_from_examples(text, req.examples, req.question, read):
             notes.append("the model repeated a few-shot example instead of answering from the sources; "
                          "its reply was withheld")
             text = REFUSAL_TEXT
-        elif req.spec is FULL_QA and (added := completion(req.question, text, shown[: len(prompt.sources)],
-                                                         req.history)):
+        elif req.spec is FULL_QA and (added := completion(req.question, text, read, req.history)):
             notes.append("the answer restated the question; the source's own sentence was added, quoted")
             text += added
             if stream:
