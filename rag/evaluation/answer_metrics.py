@@ -11,10 +11,13 @@
   citations (``Answer.claims``).
 - ``declined``: the reply says the documents do not hold the answer (or the pipeline refused).
 
-Matching is on a light normalisation: lower case, citation markers, Markdown emphasis and
-backticks removed, a hyphen or underscore inside a word read as a space ("top-k" = "top k"),
-thousands separators dropped. A number or a word of up to three letters matches only as a whole token, so
-"32" does not match "320" or "0.32", and "no" does not match "not".
+Matching is on the SQuAD normalisation that ``answer_in_context`` uses too (lower case, punctuation
+and the articles a/an/the dropped), so a gold answer written as "Antennae." or "The Maple Leaf
+Flag" is found in "Antennae vary greatly [1]" and "its current Maple Leaf Flag". Unlike SQuAD's, it
+keeps numbers whole: a decimal point, a leading minus and a per cent sign stay, thousands separators
+go. Punctuation becomes a space, not nothing ("top-k" = "top k", "chunks.sqlite" = "chunks sqlite").
+A number or a word of up to three letters matches only as a whole token, so "32" does not match
+"320" or "0.32", and "no" does not match "not".
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ Facts = Sequence[Sequence[str]]  # all facts must occur; each fact: any one of i
 _EMPHASIS = re.compile(r"[*`]+")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _JOINER = re.compile(r"(?<=[a-z0-9])[-_\u2010\u2011](?=[a-z0-9])")  # "top-k" -> "top k", "-1" stays
+_PUNCTUATION = re.compile(r"(?!(?<=\d)\.(?=\d)|-(?=\d)|%)[^\w\s]|_")  # keeps "0.3", "-1", "5%"
+_ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 _SPACES = re.compile(r"\s+")
 _WORDS = re.compile(r"\w+")
 _DECLINE = re.compile(
@@ -46,6 +51,7 @@ def normalize(text: str) -> str:
     text = _EMPHASIS.sub("", text)
     text = _THOUSANDS.sub("", text)
     text = _JOINER.sub(" ", text)
+    text = _ARTICLES.sub(" ", _PUNCTUATION.sub(" ", text))
     return _SPACES.sub(" ", text).strip()
 
 
@@ -60,7 +66,7 @@ def _pattern(alternative: str) -> re.Pattern[str]:
 
 def fact_found(text: str, alternatives: Sequence[str]) -> bool:
     norm = normalize(text)
-    return any(_pattern(alt).search(norm) for alt in alternatives if alt.strip())
+    return any(_pattern(alt).search(norm) for alt in alternatives if normalize(alt))
 
 
 def fact_recall(text: str, facts: Facts) -> float:

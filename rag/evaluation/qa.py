@@ -17,6 +17,7 @@ wrongly declined, median answer words. Latency: time to first token and total, p
 from __future__ import annotations
 
 import csv
+import re
 import statistics
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -89,7 +90,7 @@ def score_example(question: str, gold: str, answer: Answer, *, item: EvalItem | 
     (default: ``gold`` is the only fact); the times default to the answer's own timings."""
     item = item or EvalItem(question, ((gold,),))
     prediction = answer.text
-    gold_yes_no = yes_no(gold) if gold.strip().lower().rstrip(".") in ("yes", "no") else None
+    gold_yes_no = yes_no(gold) if yes_no_gold(question, gold) else None
     context = "\n".join(s.chunk.text for s in answer.sources)
     said_no = declined(prediction, answer.refused)
     cited = cited_sources(answer)
@@ -121,6 +122,19 @@ def score_example(question: str, gold: str, answer: Answer, *, item: EvalItem | 
         query=answer.query,
         cited=tuple(s.chunk.document_id for s in cited),
     )
+
+
+_AUXILIARY = re.compile(r"^\s*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|must)\b",
+                        re.IGNORECASE)
+
+
+def yes_no_gold(question: str, gold: str) -> bool:
+    """``gold`` answers yes or no: it is the bare word ("No.", "no!"), or opens with it ("Yes it had") and
+    the question is a yes/no question ("Had his thermometer …?"), not "Who …?" answered "No one"."""
+    said = yes_no(gold)
+    if said is None:
+        return False
+    return gold.strip().lower().rstrip(".!") == said or bool(_AUXILIARY.match(question))
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -69,6 +69,12 @@ from rag.evaluation.qa import timed_answer  # noqa: E402
     ("No, never.", ["no"], True),
     ("The text is silently truncated.", ["truncat"], True),
     ("Run `ragloom ingest docs/ --sync full`.", ["sync full"], True),
+    # SQuAD normalisation, as answer_in_context uses: gold punctuation and articles do not count
+    ("Antennae vary greatly in form [1].", ["Antennae."], True),
+    ("Coolidge was born on July 4, 1872 [1].", ["July 4 1872"], True),
+    ("Canada adopted its current Maple Leaf Flag in 1965 [1].", ["The Maple Leaf Flag"], True),
+    ("It is 5.9% [1].", ["5.9%"], True),
+    ("It is 5.9 [1].", ["59"], False),
 ])
 def test_fact_matching(text: str, alternatives: list[str], found: bool) -> None:
     assert fact_found(text, alternatives) is found
@@ -81,6 +87,14 @@ def test_yes_no_hit() -> None:
     assert not yes_no_hit("No [1].", "yes")
     assert yes_no_hit("The sources say no: it is off by default.", "no")
     assert not yes_no_hit("He was not there; yes, no, maybe.", "no")
+
+
+def test_a_gold_answer_that_opens_with_yes_or_no_is_scored_as_yes_no() -> None:
+    from rag.evaluation.qa import yes_no_gold
+
+    assert yes_no_gold("Is Egypt in Asia?", "No.") and yes_no_gold("Did Cartier not use it?", "no!")
+    assert yes_no_gold("Had his thermometer 100 for freezing?", "Yes it had")
+    assert not yes_no_gold("Who knew the answer?", "No one") and not yes_no_gold("Is it old?", "Kentucky")
 
 
 def test_answer_hit_needs_every_fact_and_never_hits_an_offtopic_item() -> None:
