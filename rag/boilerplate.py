@@ -9,7 +9,9 @@ chunks by it (``demoted``): their ranking score loses ``DEMOTION * boilerplate``
 The signals are the ones boilerplate removers (boilerpipe, jusText) rely on, adapted to text
 that has already been extracted from its page:
 
-- heading-only text: nothing but headings (and blank lines) -> 1.0;
+- heading-only text: nothing but headings (and blank lines) -> 1.0; so is a chunk that is one short
+  line and no sentence, a plain-text title or caption ("Young Abraham Lincoln") that an embedder
+  ranks first for any question about Lincoln while it states no fact;
 - link density: the share of characters inside Markdown links, HTML anchors or bare URLs;
 - a navigation heading ("See also", "Where to read next", "Contents", "Related pages", ...) over
   a body that is a list of short items: a pointer list, not content;
@@ -31,6 +33,8 @@ from rag.core.types import ScoredChunk
 METADATA_KEY = "boilerplate"
 DEMOTION = 0.5  # a chunk scoring 1 loses half its ranking score
 HEADING_MAX_WORDS = 12  # a longer "# ..." line is a sentence (e.g. a numbered item in wiki markup)
+TITLE_MAX_WORDS = 8  # a lone unpunctuated line this short is a title or caption; "The fur trade was
+# Canada's most important industry until the 1800s" (11 words, a caption too) states a fact
 EXTRA_CANDIDATES = 8  # dense/keyword results read beyond k so a demoted chunk can be replaced
 
 _HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$")
@@ -59,6 +63,8 @@ def boilerplate_score(text: str, headings: Sequence[str] = ()) -> float:
     all_headings = [*headings, *inline_headings]
     if not body:
         return 1.0 if inline_headings else 0.0
+    if not all_headings and len(body) == 1 and _is_bare_title(body[0]):
+        return 1.0  # in plain text; under a Markdown heading a lone line introduces what follows
     joined = "\n".join(body)
     chars = len(joined.replace(" ", "")) or 1
     linked = sum(len(m.group(1).replace(" ", "")) + 4 for m in _MD_LINK.finditer(joined))
@@ -136,6 +142,13 @@ def _body_lines(text: str) -> tuple[list[str], list[str]]:
 def _looks_like_heading(text: str) -> bool:
     """A short title, not a sentence: wiki-style "# " list items in plain text are content."""
     return len(_WORD.findall(text)) <= HEADING_MAX_WORDS and not text.rstrip().endswith((".", '"', "\u201d"))
+
+
+def _is_bare_title(line: str) -> bool:
+    """A lone short line that is not a sentence, a list item, code or a table row."""
+    text = line.strip()
+    return (len(_WORD.findall(text)) <= TITLE_MAX_WORDS and _looks_like_heading(text)
+            and not text.endswith(("!", "?")) and "|" not in text and not _LIST_ITEM.match(text))
 
 
 def _ramp(value: float, low: float, high: float) -> float:

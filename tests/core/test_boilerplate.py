@@ -50,6 +50,18 @@ def test_hash_lines_that_are_sentences_are_content() -> None:
     assert boilerplate_score("## Where to read next") == 1.0
 
 
+def test_a_lone_plain_text_title_or_caption_is_boilerplate_but_a_short_fact_is_not() -> None:
+    """rag-mini-wikipedia holds image captions as passages; "Young Abraham Lincoln" was the first source
+    for "Was Abraham Lincoln the first President?" and pushed the passage that answers out."""
+    assert boilerplate_score("Young Abraham Lincoln") == 1.0
+    assert boilerplate_score("Calvin Coolidge as a young legislator") == 1.0
+    assert boilerplate_score("The Celsius crater on the Moon is named after him.") == 0.0
+    assert boilerplate_score("The fur trade was Canada's most important industry until the 1800s") == 0.0
+    assert boilerplate_score("Is the index safe?") == 0.0
+    assert boilerplate_score("- flat") == 0.0 and boilerplate_score("| flat | exact |") == 0.0
+    assert boilerplate_score("Young Abraham Lincoln\nHe grew up on the frontier.") == 0.0
+
+
 def test_links_inside_prose_are_not_boilerplate_but_a_link_block_is() -> None:
     prose = ("The index is saved atomically: vectors go to a new file, the SQLite transaction commits the new "
              "name, then the old file is deleted (see [atomic saves](faiss.md#atomic-saves) for details).")
