@@ -122,7 +122,9 @@ class GroundingChecker:
     A claim that its cited source does not support, but that another source in the prompt supports
     (the words and facts are there), gets its citation corrected: a small model often writes the
     right sentence under the wrong number, and a wrong number sends the reader to the wrong place.
-    The correction is listed in the notes.
+    A supported claim in a paragraph the model left without any citation (it tends to, once a "why"
+    answer runs to several sentences) gets the number of the source that supports it. Both are
+    listed in the notes.
     """
 
     def __init__(self, embedder: Embedder, threshold: float = DEFAULT_THRESHOLD) -> None:
@@ -146,6 +148,10 @@ class GroundingChecker:
                 notes.append(f"citation {', '.join(f'[{n}]' for n in cited)} corrected to [{best}] for "
                              f"{claim[:60]!r}: its words are in source {best}")
                 cites, score = (best,), support[row, best - 1]
+            elif not cites and score >= self.threshold:  # a paragraph the model left uncited
+                text = text.replace(raw, _cite(raw, best), 1)
+                notes.append(f"citation [{best}] added to {claim[:60]!r}: its words are in source {best}")
+                cites = (best,)
             result.append(Claim(claim, tuple(cites), bool(score >= self.threshold), round(float(score), 3)))
         return Grounding(text, tuple(result), tuple(notes))
 
@@ -172,6 +178,13 @@ class GroundingChecker:
                     score = min(score, self.threshold / 2)
                 support[row, i] = score
         return support
+
+
+def _cite(sentence: str, number: int) -> str:
+    """``sentence`` with ``[number]`` before its closing punctuation, as the prompt asks the model to cite."""
+    body = sentence.rstrip()
+    end = len(body.rstrip(".!?:;"))
+    return f"{body[:end]} [{number}]{body[end:]}{sentence[len(body):]}"
 
 
 def grounding_note(claims: Sequence[Claim]) -> str | None:

@@ -121,7 +121,7 @@ def answer_turn(question: str, rag: RAG | None, generator: Generator | None, war
         if "answer" not in holder:
             _fail("Could not answer: the model stopped without finishing its answer.")
             return
-        if holder["answer"].text != streamed:  # the grounding check corrected a citation number
+        if holder["answer"].text != streamed:  # the grounding check corrected or added a citation number
             shown.markdown(holder["answer"].text)
         turn = _answer_turn(holder["answer"], rag, generator)
         key = f"turn{len(turns())}"

@@ -74,6 +74,19 @@ def test_a_sentence_under_the_wrong_number_gets_the_right_one(embedder) -> None:
     assert any("corrected to [2]" in note for note in checked.notes)
 
 
+def test_an_uncited_paragraph_gets_the_numbers_of_the_sources_that_support_it(embedder) -> None:
+    """A long "why" answer came back with no citation at all: the reader could not check it."""
+    sources = [_hit(1, SAMPLING, 0.6), _hit(2, ATOMIC, 0.6)]
+    text = ("ragloom writes the vectors to a new file, commits the SQLite transaction and then deletes the old "
+            "vector file. Paris is the capital of France.")
+    checked = GroundingChecker(embedder)(text, sources)
+    assert checked.text.startswith("ragloom writes the vectors to a new file, commits the SQLite transaction and "
+                                   "then deletes the old vector file [2]. Paris")
+    assert checked.text.endswith("Paris is the capital of France.")  # no source supports it: left uncited
+    assert [c.citations for c in checked.claims] == [(2,), ()]
+    assert any("citation [2] added" in note for note in checked.notes)
+
+
 def test_follow_ups_are_rewritten_only_when_they_lean_on_the_conversation() -> None:
     history = [{"role": "user", "content": "How does ragloom keep the index safe during a save?"},
                {"role": "assistant", "content": "It saves in three steps [1]."}]
