@@ -109,7 +109,7 @@ def wiki(rag_dir: Path, settings: Settings, limit: int) -> dict[str, Any]:
             if n % 20 == 0:
                 print(f"wiki {n}/{limit}: answer_hit so far {summarize(results)['answer_hit']:.3f}", file=sys.stderr,
                       flush=True)
-    return {"summary": summarize(results), "results": [_row(r, True) for r in results]}
+    return {"summary": summarize(results), "results": [_row(r, False) for r in results]}
 
 
 def followups(rag: RAG) -> dict[str, Any]:
