@@ -52,10 +52,11 @@ def main() -> None:
         rag.ingest(ROOT / "rag" / "sample_corpus")
         answerer = rag.answerer
         for item in items:
-            retrieved = answerer.search(item.question, answerer.budget.max_sources, None)
-            if answerer.focus and answerer.neighbours:
-                retrieved = widen(retrieved, answerer.neighbours)
-            shown = answerer.focus(item.question, retrieved) if answerer.focus else retrieved
+            retrieved = reading = answerer.search(item.question, answerer.budget.max_sources, None)
+            if answerer.focus and answerer.neighbours:  # as the pipeline reads them: stored chunk, widened text
+                pairs = widen(retrieved, answerer.neighbours)
+                retrieved, reading = [stored for stored, _ in pairs], [read for _, read in pairs]
+            shown = answerer.focus(item.question, reading) if answerer.focus else reading
             keep = pick_by_evidence(retrieved, shown, answerer.count_tokens, answerer.budget)
             text = "\n\n".join(shown[i].chunk.text for i in keep)
             row = {"id": item.id, "context_hit": answer_hit(text, item.facts),
