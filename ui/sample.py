@@ -27,4 +27,23 @@ def sync_sample_index(rag: RAG) -> IngestReport:
     corpus = sample_corpus_dir()
     if not corpus.is_dir():
         return IngestReport()
+    drop_moved_copies(rag, corpus)
     return rag.ingest([corpus], sync="add")
+
+
+def drop_moved_copies(rag: RAG, corpus: Path) -> int:
+    """Delete the sample files an earlier install ingested from another place; returns how many went.
+
+    Files are keyed by their absolute path, and the sample index lives in the user's cache, shared by
+    every install (another clone, a new virtual environment, another Python). Each one used to add
+    its own copy of the corpus beside the others: with five copies, the three sources of an answer
+    were the same section three times, and the section that answers was pushed out.
+    """
+    here = corpus.resolve()
+    removed = 0
+    for record in rag.documents():
+        path = Path(record.source_id.split("#", 1)[0])
+        if path.parent.name == here.name and path.parent.parent.name == here.parent.name and path.parent != here:
+            rag.delete(record.source_id)
+            removed += 1
+    return removed

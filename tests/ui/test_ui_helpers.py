@@ -153,3 +153,27 @@ def test_the_command_refuses_a_bad_port() -> None:
 
     with pytest.raises(RagloomError, match="--port"):
         run(argparse.Namespace(index=None, port=70000))
+
+
+def test_the_sample_index_drops_the_copies_an_earlier_install_ingested_elsewhere(tmp_path: Path, embedder) -> None:
+    """The sample index sits in the shared cache; five clones had left five copies of the corpus in it."""
+    import shutil
+
+    from rag import RAG
+    from ui.sample import drop_moved_copies, sample_corpus_dir
+
+    old, new = tmp_path / "old" / "rag" / "sample_corpus", tmp_path / "new" / "rag" / "sample_corpus"
+    mine = tmp_path / "mine" / "notes.md"
+    for folder in (old, new):
+        folder.mkdir(parents=True)
+        shutil.copy(sample_corpus_dir() / "faiss-index.md", folder)
+    mine.parent.mkdir()
+    mine.write_text("# My notes\n\nThe staging server restarts at noon.\n", encoding="utf-8")
+    with RAG(tmp_path / "index", embedder=embedder) as rag:
+        rag.ingest([old, mine])
+        before = len(rag.documents())
+        assert drop_moved_copies(rag, new) == before - 1  # every section of the old copy, not the user's file
+        rag.ingest([new])
+        sources = {d.source_id.split("#")[0] for d in rag.documents()}
+        assert sources == {str(new.resolve() / "faiss-index.md"), str(mine.resolve())}
+        assert drop_moved_copies(rag, new) == 0
