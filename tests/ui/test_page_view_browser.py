@@ -63,7 +63,9 @@ def test_the_cited_pdf_page_is_shown_with_the_passage_highlighted(tmp_path: Path
             expect(answer.get_by_text("first token", exact=False)).to_be_visible(timeout=600_000)
             expect(source.locator("summary")).to_contain_text("page 1")
             picture = source.locator("[data-testid='stImage'] img")
-            if not picture.is_visible():  # the model cited no source, so no expander opened by itself
+            try:  # a cited source's expander opens by itself, its page image a moment after the answer ends
+                expect(picture).to_be_visible(timeout=15_000)
+            except AssertionError:  # the model cited no source, so no expander opened by itself
                 source.locator("summary").click()
             expect(picture).to_be_visible(timeout=30_000)
             expect(source.locator("[data-testid='stImageCaption']")).to_contain_text("page 1 (2 highlighted lines)")
