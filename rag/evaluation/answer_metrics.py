@@ -32,8 +32,9 @@ Facts = Sequence[Sequence[str]]  # all facts must occur; each fact: any one of i
 
 _EMPHASIS = re.compile(r"[*`]+")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
-_JOINER = re.compile(r"(?<=[a-z0-9])[-_\u2010\u2011](?=[a-z0-9])")  # "top-k" -> "top k", "-1" stays
-_PUNCTUATION = re.compile(r"(?!(?<=\d)\.(?=\d)|-(?=\d)|%)[^\w\s]|_")  # keeps "0.3", "-1", "5%"
+# Punctuation becomes a space, except a decimal point, a leading minus and a per cent sign:
+# "top-k" -> "top k", "1745-1750" -> "1745 1750", while "0.3", "-1" and "5%" stay.
+_PUNCTUATION = re.compile(r"(?!(?<=\d)\.(?=\d)|(?<!\w)-(?=\d)|%)[^\w\s]|_")
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 _SPACES = re.compile(r"\s+")
 _WORDS = re.compile(r"\w+")
@@ -50,7 +51,6 @@ def normalize(text: str) -> str:
     text = strip_citations(text).lower().replace("\u2212", "-")
     text = _EMPHASIS.sub("", text)
     text = _THOUSANDS.sub("", text)
-    text = _JOINER.sub(" ", text)
     text = _ARTICLES.sub(" ", _PUNCTUATION.sub(" ", text))
     return _SPACES.sub(" ", text).strip()
 
