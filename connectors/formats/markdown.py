@@ -3,6 +3,8 @@
 A file without headings is one document keyed by its path; otherwise each section is keyed
 ``<path>#section=<slug path>`` (slugs, not numbers, so inserting a section does not rename the others).
 The title is the first H1 (else the file name). Headings inside fenced code blocks are ignored.
+A heading is read as plain text: a README's "# Name [![Build Status](https://…)](https://…)" is the
+section "Name", not two badge URLs in every source label and prompt.
 """
 
 from __future__ import annotations
@@ -20,6 +22,17 @@ _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(\n|\Z)", re.S)
 _FM_TITLE = re.compile(r"^title:[ \t]*[\"']?(.*?)[\"']?[ \t]*$", re.M)
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")  # badges, logos: nothing a reader would call the heading
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+
+
+def plain_heading(title: str) -> str:
+    """``title`` without images, link targets and HTML tags (the text a reader sees); unchanged when
+    nothing would be left."""
+    plain = _HTML_TAG.sub("", _LINK.sub(r"\1", _IMAGE.sub("", title)))
+    plain = re.sub(r"\s+", " ", plain).strip()
+    return plain or title
 
 
 def split_sections(text: str) -> list[tuple[list[str], int, str]]:
@@ -40,9 +53,11 @@ def split_sections(text: str) -> list[tuple[list[str], int, str]]:
             atx = _ATX.match(line)
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
             if atx:
-                heading = (len(atx.group(1)), atx.group(2).strip(), [line])
+                title = plain_heading(atx.group(2).strip())
+                heading = (len(atx.group(1)), title, [f"{atx.group(1)} {title}"])
             elif line.strip() and not line.startswith((" ", "\t", "|", "-", "*", ">")) and _SETEXT.match(nxt):
-                heading = (1 if nxt.strip().startswith("=") else 2, line.strip(), [line, nxt])
+                title = plain_heading(line.strip())
+                heading = (1 if nxt.strip().startswith("=") else 2, title, [title, nxt])
         if heading is None:
             sections[-1][2].append(line)
             i += 1

@@ -127,6 +127,23 @@ def test_markdown_without_headings_is_one_document(tmp_path: Path) -> None:
     assert "section" not in doc.metadata
 
 
+
+def test_markdown_headings_are_plain_text(tmp_path: Path) -> None:
+    """A README's badges and links are not part of the section name the reader and the model see."""
+    path = tmp_path / "README.md"
+    path.write_text(
+        "# Thread-pool Controls [![Build Status](https://ci.example/badge.svg)](https://ci.example) "
+        "[![codecov](https://cov.example/b.svg)](https://cov.example)\n\nIntro.\n\n"
+        "## See [the API](https://docs.example/api) <sup>new</sup>\n\nCall it.\n\n## ![logo](x.png)\n\nOnly a logo.\n",
+        encoding="utf-8",
+    )
+    sections = docs(load(path))
+    assert [d.metadata["section"] for d in sections] == [
+        "Thread-pool Controls", "Thread-pool Controls > See the API new", "Thread-pool Controls > ![logo](x.png)"]
+    assert sections[0].metadata["title"] == "Thread-pool Controls"
+    assert "badge" not in sections[0].text and sections[0].text.startswith("# Thread-pool Controls\n")
+    assert sections[1].source_id.endswith("#section=thread-pool-controls/see-the-api-new")
+
 def test_csv_one_document_per_row_with_options(tmp_path: Path) -> None:
     path = tmp_path / "products.csv"
     path.write_text('sku,name,description,price\nA1,Lamp,"Bright, warm light",20\nB2,Desk,Solid oak,150\n',
