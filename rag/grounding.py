@@ -104,7 +104,9 @@ def _sentences(line: str) -> list[str]:
 
 
 def _clean(text: str) -> str:
-    return re.sub(r"\s+([.,;:!?])", r"\1", strip_citations(text)).strip()
+    """The claim without citations and the space they leave before punctuation ("win [2]." -> "win.");
+    a dot that starts a word stays apart (".env files", not "the.env", which would read as a file name)."""
+    return re.sub(r"\s+([.,;:!?])(?=\s|$)", r"\1", strip_citations(text)).strip()
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,16 @@ def test_supported_and_unsupported_sentences(embedder) -> None:
     assert not no_source.claims[0].supported and no_source.text.endswith("[1].")
 
 
+def test_a_word_that_starts_with_a_dot_is_not_glued_to_the_one_before(embedder) -> None:
+    """ "the .env values" once became "the.env values": a file name no source holds, so every sentence
+    about .env files was flagged unsupported."""
+    source = _hit(1, "Environment variables already set win. Use `load_dotenv(override=True)` to let the .env "
+                     "file override them.", 0.6)
+    (claim,) = GroundingChecker(embedder)("To make the .env values win, pass `override=True` to load_dotenv [1].",
+                                          [source]).claims
+    assert claim.text == "To make the .env values win, pass `override=True` to load_dotenv." and claim.supported
+
+
 def test_a_sentence_under_the_wrong_number_gets_the_right_one(embedder) -> None:
     sources = [_hit(1, SAMPLING, 0.6), _hit(2, ATOMIC, 0.6)]
     text = ("ragloom saves in three steps [2]:\n1. Write the vectors to a new vectors-NNNNNN.faiss file [1].\n"
