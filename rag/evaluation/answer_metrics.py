@@ -38,9 +38,12 @@ _PUNCTUATION = re.compile(r"(?!(?<=\d)\.(?=\d)|(?<!\w)-(?=\d)|%)[^\w\s]|_")
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 _SPACES = re.compile(r"\s+")
 _WORDS = re.compile(r"\w+")
+# "does not have" is a decline only when the documents are its subject: "the limits do not have an
+# effect on a library imported later" is an answer.
 _DECLINE = re.compile(
-    r"\b(?:do(?:es)?(?: not|n't) (?:contain|include|mention|say|cover|provide|have)|not (?:in|covered by|mentioned in|"
-    r"found in) the (?:documents|sources|context|provided)|no information|i (?:do not|don't|cannot|can't) "
+    r"\b(?:(?:documents?|sources?|context|texts?|passages?|documentation|manual|information)(?: provided| given)? "
+    r"do(?:es)?(?: not|n't) (?:contain|include|mention|say|cover|provide|have|specify|state|explain)|not (?:in|covered by|"
+    r"mentioned in|found in) the (?:documents|sources|context|provided)|no information|i (?:do not|don't|cannot|can't) "
     r"(?:know|answer|find)|cannot (?:answer|find)|can't (?:answer|find)|unable to (?:answer|find)|"
     r"there is no mention)",
     re.IGNORECASE,

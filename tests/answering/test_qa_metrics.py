@@ -110,6 +110,9 @@ def test_answer_hit_needs_every_fact_and_never_hits_an_offtopic_item() -> None:
     ("I don't know.", False, True),
     ("The sources don't mention the capital of Australia [1].", False, True),
     ("Chunks hold 200 tokens [1].", False, False),
+    ("The limits do not have an effect on a library you import afterwards [2].", False, False),
+    ("orjson does not provide a way to indent by four spaces [1].", False, False),
+    ("The provided context doesn't say which version fixed it.", False, True),
     ("", True, True),
 ])
 def test_declined(text: str, refused: bool, expected: bool) -> None:
