@@ -42,8 +42,9 @@ _WORDS = re.compile(r"\w+")
 # effect on a library imported later" is an answer.
 _DECLINE = re.compile(
     r"\b(?:(?:documents?|sources?|context|texts?|passages?|documentation|manual|information)(?: provided| given)? "
-    r"do(?:es)?(?: not|n't) (?:contain|include|mention|say|cover|provide|have|specify|state|explain)|not (?:in|covered by|"
-    r"mentioned in|found in) the (?:documents|sources|context|provided)|no information|i (?:do not|don't|cannot|can't) "
+    r"do(?:es)?(?: not|n't) (?:contain|include|mention|say|cover|provide|have|specify|state|explain)|"
+    r"not (?:in|covered by|mentioned in|found in) the (?:documents|sources|context|provided)|no information|"
+    r"i (?:do not|don't|cannot|can't) "
     r"(?:know|answer|find)|cannot (?:answer|find)|can't (?:answer|find)|unable to (?:answer|find)|"
     r"there is no mention)",
     re.IGNORECASE,
