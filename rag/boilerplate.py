@@ -66,10 +66,12 @@ def boilerplate_score(text: str, headings: Sequence[str] = ()) -> float:
     if not all_headings and len(body) == 1 and _is_bare_title(body[0]):
         return 1.0  # in plain text; under a Markdown heading a lone line introduces what follows
     joined = "\n".join(body)
-    chars = len(joined.replace(" ", "")) or 1
-    linked = sum(len(m.group(1).replace(" ", "")) + 4 for m in _MD_LINK.finditer(joined))
-    linked += sum(len(m.group(1).replace(" ", "")) + 4 for m in _HTML_LINK.finditer(joined))
-    linked += sum(len(m.group(0)) for m in _URL.finditer(joined))
+    # Density over the text a reader sees: a link counts by its words, its target not at all (an FAQ
+    # answer "No. [orjsonl](https://github.com/…) may be appropriate." is content, not a link list).
+    link_texts = [m.group(1) for m in _MD_LINK.finditer(joined)] + [m.group(1) for m in _HTML_LINK.finditer(joined)]
+    visible = _HTML_LINK.sub(r"\1", _MD_LINK.sub(r"\1", joined))
+    chars = len(visible.replace(" ", "")) or 1
+    linked = sum(len(t.replace(" ", "")) for t in link_texts) + sum(len(m.group(0)) for m in _URL.finditer(visible))
     link_density = min(1.0, linked / chars)
     items = [m.group(1) for line in body if (m := _LIST_ITEM.match(line))]
     list_share = len(items) / len(body)

@@ -42,6 +42,16 @@ def test_content_scores_zero(page: str, heading: str) -> None:
     assert boilerplate_score(_section(page, heading)) == 0.0
 
 
+def test_a_short_answer_with_a_link_is_content_but_a_link_list_is_not() -> None:
+    """orjson's FAQ "Will it support NDJSON or JSONL?" answers "No. [orjsonl](https://…) may be
+    appropriate.": counting the link's URL as text made it a link list, and the answer was demoted."""
+    faq = "No. [orjsonl](https://github.com/umarbutler/orjsonl) may be appropriate."
+    assert boilerplate_score(faq, ["orjson", "Questions", "Will it support NDJSON or JSONL?"]) == 0.0
+    links = "\n".join(f"- [{t}](https://example.org/docs/{t.lower()})" for t in ("Install", "Usage", "API"))
+    assert boilerplate_score(links) == 1.0
+    assert boilerplate_score("Read https://example.org/a and https://example.org/b") == 1.0  # bare URLs are text
+
+
 def test_hash_lines_that_are_sentences_are_content() -> None:
     """Plain-text passages (rag-mini-wikipedia) use "# " for numbered items: those are not headings."""
     assert boilerplate_score("# Newton's Third Law states that for every action there is an equal and opposite "
