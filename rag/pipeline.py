@@ -56,6 +56,7 @@ KEYWORD_RESCUE_MARGIN = 0.1
 REFUSAL_TEXT = "The documents do not contain the answer to this question."
 _REWRITE_SAMPLING = SamplingParams(greedy=True, max_new_tokens=48)
 _DONT_KNOW = re.compile(r"^\W*i (?:do not|don't) know\W*$", re.IGNORECASE)
+_YES_NO_REPLY = re.compile(r"^\W*(?:yes|no)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -315,9 +316,13 @@ class Answerer:
             checked = self.grounding(text, read)
             text, claims = checked.text, checked.claims
             notes += checked.notes
-            if claims and req.spec in (FULL_QA, SHORT_QA) and not any(c.supported for c in claims):
+            if (claims and req.spec in (FULL_QA, SHORT_QA) and not any(c.supported for c in claims)
+                    and not _YES_NO_REPLY.match(text)):
                 # The model answered from its own memory ("use git rebase" over a manual's release steps):
                 # "the documents don't say" is worth more to the reader than a fluent unsupported reply.
+                # Not a yes or no: its sentence restates the question's premise ("No, it is not true that
+                # he published it in 1738" where the source says 1733), which no source supports by design;
+                # on rag-mini-wikipedia withholding those removed 3 right answers for 1 wrong one.
                 notes.append("no sentence of the reply is supported by the sources, so it was withheld")
                 withheld, text, claims = text.strip(), REFUSAL_TEXT, ()
             elif note := grounding_note(claims):

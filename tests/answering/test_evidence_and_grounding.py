@@ -164,3 +164,9 @@ def test_a_reply_no_source_supports_is_withheld(scripted, embedder) -> None:
     kept = Answerer(lambda q, k, f: [release], scripted(["Tag the release with `git tag -a X.Y.Z` and push the "
                                                          "tag [1]."]), grounding=check).ask("How do I release?")
     assert not kept.refused and kept.claims[0].supported
+    denial = "No, it is not true that he published a collection in 1738 [1]."  # the source says 1733
+    collection = ScoredChunk(Chunk(2, "bio", "At Nuremberg in 1733 he published a collection of 316 observations.",
+                                   0, 70, {}), 0.8, 1, cosine=0.6)
+    kept = Answerer(lambda q, k, f: [collection], scripted([denial]), grounding=check).ask(
+        "Is it true that he published a collection in 1738?")
+    assert kept.text == denial and not kept.withheld and not kept.claims[0].supported  # flagged, not withheld
