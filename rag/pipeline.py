@@ -30,7 +30,7 @@ from rag.prompts.examples import coerce_examples
 from rag.prompts.extract import ExtractError, parse_entities, retry_messages
 from rag.prompts.focus import words_covered
 from rag.prompts.rewrite import clean_query, joined_question, needs_rewrite, rewrite_messages
-from rag.prompts.tasks import FULL_QA, SHORT_QA, TaskSpec, get_task
+from rag.prompts.tasks import FULL_QA, TaskSpec, get_task
 from rag.restated import completion
 from rag.source_selection import SourceBudget, cosine_of, pick_by_evidence
 
@@ -56,7 +56,6 @@ KEYWORD_RESCUE_MARGIN = 0.1
 REFUSAL_TEXT = "The documents do not contain the answer to this question."
 _REWRITE_SAMPLING = SamplingParams(greedy=True, max_new_tokens=48)
 _DONT_KNOW = re.compile(r"^\W*i (?:do not|don't) know\W*$", re.IGNORECASE)
-_YES_NO_REPLY = re.compile(r"^\W*(?:yes|no)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -129,9 +128,8 @@ class Answerer:
         return final_answer(self._run(self._request(question, options, ()), stream=False))
 
     def stream(self, question: str, options: AskOptions | None = None) -> Iterator[str | Answer]:
-        """Like ``ask`` but yields text pieces as decoded, then the final ``Answer``, whose text is the one to
-        show: the joined pieces as the grounding check left them (citations it corrected or added, and a
-        reply no source supports replaced by the refusal), each change listed in its notes."""
+        """Like ``ask`` but yields text pieces as decoded, then the final ``Answer`` (text = joined pieces, but
+        for citation numbers the grounding check corrected, which its notes list)."""
         return self._run(self._request(question, options, ()), stream=True)
 
     def chat(self, messages: Sequence[Message], options: AskOptions | None = None) -> Answer:
@@ -310,22 +308,12 @@ class Answerer:
                 read_as: Mapping[int, ScoredChunk] | None = None) -> Answer:
         """``read_as``: the widened text the model could read, per source (by ``id()``), for grounding."""
         claims: tuple[Claim, ...] = ()
-        withheld = ""
         if self.grounding is not None and req.spec.grounded and req.spec.name != "extract" and prompt.sources:
             read = [(read_as or {}).get(id(s), s) for s in prompt.sources]
             checked = self.grounding(text, read)
             text, claims = checked.text, checked.claims
             notes += checked.notes
-            if (claims and req.spec in (FULL_QA, SHORT_QA) and not any(c.supported for c in claims)
-                    and not _YES_NO_REPLY.match(text)):
-                # The model answered from its own memory ("use git rebase" over a manual's release steps):
-                # "the documents don't say" is worth more to the reader than a fluent unsupported reply.
-                # Not a yes or no: its sentence restates the question's premise ("No, it is not true that
-                # he published it in 1738" where the source says 1733), which no source supports by design;
-                # on rag-mini-wikipedia withholding those removed 3 right answers for 1 wrong one.
-                notes.append("no sentence of the reply is supported by the sources, so it was withheld")
-                withheld, text, claims = text.strip(), REFUSAL_TEXT, ()
-            elif note := grounding_note(claims):
+            if note := grounding_note(claims):
                 notes.append(note)
         citations, unknown = resolve_citations(text, prompt.sources)
         if unknown:
@@ -344,8 +332,7 @@ class Answerer:
             completion_tokens=generation.completion_tokens, timings=timings,
             refused=bool(req.spec.grounded and (text == REFUSAL_TEXT or _DONT_KNOW.match(strip_citations(text)))),
             notes=tuple(notes), query=query, task=req.spec.name, unknown_citations=unknown, data=data,
-            claims=claims, withheld=withheld, question=req.question, history=req.history,
-            settings=self._settings_used(req),
+            claims=claims, question=req.question, history=req.history, settings=self._settings_used(req),
         )
 
     def _settings_used(self, req: _Request) -> dict[str, Any]:

@@ -29,10 +29,6 @@ def cosine_of(chunk: ScoredChunk) -> float:
 
 
 def render_refusal(answer: Answer) -> None:
-    if answer.withheld:
-        st.warning("The model wrote a reply that no source supports, so it was withheld. It said: "
-                   f"“{escape_markdown(strip_citations(answer.withheld))}”", icon="🔎")
-        return
     st.warning("Nothing in the documents answers this, so no answer was made up. "
                "Try rephrasing, lowering the minimum score, or adding documents.", icon="🔎")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable
 from typing import Any, TextIO
 
 from rag.cli.common import add_index_argument, settings_from
@@ -82,24 +81,6 @@ def ask_options(args: argparse.Namespace, rag: Any) -> AskOptions:
                            target_language=args.language, min_score=args.min_score)
 
 
-def stream_to_terminal(items: Iterable[str | Answer], out: TextIO | None = None) -> Answer | None:
-    """Print the pieces as they come; if the grounding check then withheld the reply (no source
-    supports it), say so and print what replaces it, since printed text cannot be taken back."""
-    out = out or sys.stdout
-    answer, streamed = None, []
-    for item in items:
-        if isinstance(item, Answer):
-            answer = item
-        else:
-            streamed.append(item)
-            out.write(item)
-            out.flush()
-    print(file=out)
-    if answer is not None and answer.withheld and "".join(streamed).strip():
-        print(f"(withheld: no source supports the reply above)\n{answer.text}", file=out)
-    return answer
-
-
 def print_sources(answer: Answer, out: TextIO | None = None) -> None:
     out = out or sys.stdout  # looked up per call: tests and pagers swap sys.stdout
     if answer.refused and not answer.sources:
@@ -145,7 +126,13 @@ def run(args: argparse.Namespace) -> int:
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
         print()
         return 0
-    answer = stream_to_terminal(rag.stream(args.question, options, tools=list(rag.tools)))
+    answer = None
+    for item in rag.stream(args.question, options, tools=list(rag.tools)):
+        if isinstance(item, Answer):
+            answer = item
+        else:
+            print(item, end="", flush=True)
+    print()
     if answer is not None:
         print_sources(answer)
         if args.show_prompt:

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import sys
 import threading
 from typing import Any
 
-from rag.cli.ask_command import (
-    add_generation_arguments,
-    ask_options,
-    open_answering_rag,
-    print_sources,
-    stream_to_terminal,
-)
+from rag.cli.ask_command import add_generation_arguments, ask_options, open_answering_rag, print_sources
+from rag.core.answer import Answer
 from rag.core.types import Message
 
 _HISTORY_MESSAGES = 12  # older turns rarely matter and cost prompt tokens every time
@@ -57,7 +53,14 @@ def run(args: argparse.Namespace) -> int:
             continue
         messages: list[Message] = [*history[-_HISTORY_MESSAGES:], {"role": "user", "content": line}]
         print("ragloom> ", end="", flush=True)
-        answer = stream_to_terminal(rag.stream_chat(messages, options, tools=list(rag.tools)))
+        answer = None
+        for item in rag.stream_chat(messages, options, tools=list(rag.tools)):
+            if isinstance(item, Answer):
+                answer = item
+            else:
+                sys.stdout.write(item)
+                sys.stdout.flush()
+        print()
         if answer is not None:
             print_sources(answer)
             history += [{"role": "user", "content": line}, {"role": "assistant", "content": answer.text}]

@@ -74,7 +74,6 @@ class Answer:
     unknown_citations: tuple[int, ...] = ()
     data: Any = None  # parsed structured output (the ``extract`` task's JSON object)
     claims: tuple[Claim, ...] = ()  # the answer's sentences checked against their citations
-    withheld: str = ""  # a reply no source supported, replaced by the refusal (it may have been streamed)
     # What feedback on this answer needs: a stable id, the question as asked (``query`` may be a
     # follow-up's rewrite), the conversation before it and the settings that produced it.
     id: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
@@ -125,7 +124,6 @@ class Answer:
             "data": self.data,
             "claims": [{"text": c.text, "citations": list(c.citations), "supported": c.supported,
                         "support": c.support} for c in self.claims],
-            "withheld": self.withheld,
         }
 
 

@@ -62,7 +62,6 @@ def grounding(collection: Collection, answer: Answer) -> dict[str, Any]:
                       for c in answer.citations],
         "unknown_citations": list(answer.unknown_citations),
         "refused": answer.refused,
-        "withheld": answer.withheld,
         "grounded": bool(answer.citations) and not answer.refused,
         "notes": list(answer.notes),
     }

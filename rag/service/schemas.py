@@ -74,8 +74,6 @@ class Grounding(BaseModel):
     citations: list[Citation]
     unknown_citations: list[int]
     refused: bool = Field(description="true when the documents do not contain the answer")
-    withheld: str = Field("", description="a reply no source supported, replaced by the refusal; when streaming, "
-                                          "its text has already been sent as deltas and should be replaced")
     grounded: bool = Field(description="true when the answer cites at least one source")
     notes: list[str]
 

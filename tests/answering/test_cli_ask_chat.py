@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-from rag.cli.ask_command import stream_to_terminal
 from rag.cli.main import main
-from rag.core.answer import Answer
 from rag.core.types import Document
 
 MODEL = ["--model", "smollm2-135m", "--max-new-tokens", "12"]
@@ -60,19 +57,3 @@ def test_chat_keeps_history_and_clears(index_dir: str, small_generator, monkeypa
     assert out.count("Sources:") == 2 and "(history cleared)" in out
     # After /clear the second question has no history, so it was not rewritten.
     assert "retrieval query rewritten" not in out
-
-
-def test_a_withheld_reply_is_followed_by_what_replaces_it() -> None:
-    """Streamed text cannot be taken back in a terminal, so the replacement is printed after it."""
-    from rag.pipeline import REFUSAL_TEXT
-
-    out = io.StringIO()
-    answer = stream_to_terminal(iter(["Use git ", "rebase [1]."]), out)
-    assert answer is None and out.getvalue() == "Use git rebase [1].\n"
-    out = io.StringIO()
-    withheld = Answer(REFUSAL_TEXT, refused=True, withheld="Use git rebase [1].")
-    stream_to_terminal(iter(["Use git ", "rebase [1].", withheld]), out)
-    assert out.getvalue() == f"Use git rebase [1].\n(withheld: no source supports the reply above)\n{REFUSAL_TEXT}\n"
-    out = io.StringIO()
-    stream_to_terminal(iter([REFUSAL_TEXT, Answer(REFUSAL_TEXT, refused=True)]), out)  # declined, not withheld
-    assert "withheld" not in out.getvalue()

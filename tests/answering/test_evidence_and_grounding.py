@@ -146,27 +146,3 @@ def test_a_fact_buried_in_an_unrelated_passage_is_answered_but_off_topic_is_stil
     assert answerer.ask("What is the population of Tokyo?").refused  # no question words in the passage
     far = ScoredChunk(buried.chunk, 0.9, 1, cosine=0.15)  # words alone do not rescue a far-off passage
     assert Answerer(lambda q, k, f: [far], scripted(["x"])).ask("What is the lighthouse keeper's cat called?").refused
-
-
-def test_a_reply_no_source_supports_is_withheld(scripted, embedder) -> None:
-    """Asked how to squash git commits, the model ignored a manual's release steps and answered from
-    memory, citing them. The reader gets "the documents don't say", and the notes keep the draft."""
-    from rag.pipeline import REFUSAL_TEXT, Answerer, final_answer
-
-    release = ScoredChunk(Chunk(1, "maintainers", "To release: bump the version, then run `git tag -a X.Y.Z` and "
-                                                  "`git push origin X.Y.Z`.", 0, 90, {}), 0.8, 1, cosine=0.45)
-    check = GroundingChecker(embedder)
-    draft = "To squash your last three commits, run an interactive rebase and mark them as squash [1]."
-    answer = final_answer(Answerer(lambda q, k, f: [release], scripted([draft]), grounding=check).stream(
-        "How do I squash my last three git commits into one?"))
-    assert answer.refused and answer.text == REFUSAL_TEXT and answer.claims == () and answer.withheld == draft
-    assert any("withheld" in note for note in answer.notes) and answer.to_dict()["withheld"] == draft
-    kept = Answerer(lambda q, k, f: [release], scripted(["Tag the release with `git tag -a X.Y.Z` and push the "
-                                                         "tag [1]."]), grounding=check).ask("How do I release?")
-    assert not kept.refused and kept.claims[0].supported
-    denial = "No, it is not true that he published a collection in 1738 [1]."  # the source says 1733
-    collection = ScoredChunk(Chunk(2, "bio", "At Nuremberg in 1733 he published a collection of 316 observations.",
-                                   0, 70, {}), 0.8, 1, cosine=0.6)
-    kept = Answerer(lambda q, k, f: [collection], scripted([denial]), grounding=check).ask(
-        "Is it true that he published a collection in 1738?")
-    assert kept.text == denial and not kept.withheld and not kept.claims[0].supported  # flagged, not withheld

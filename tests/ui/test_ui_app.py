@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from ui_testkit import APP, APP_TIMEOUT, OffSourceGenerator, RecordingGenerator
+from ui_testkit import APP, APP_TIMEOUT, RecordingGenerator
 
 from rag.api import RAG
 from rag.core.sampling import SamplingParams
@@ -93,18 +93,6 @@ def test_an_unanswerable_question_is_refused_plainly(index_copy: Path, recording
     assert any("Nothing in the documents answers this" in w.value for w in at.main.warning)
     assert at.session_state["messages"][1]["answer"].refused
     assert recording.calls == []  # refused before the model was asked: nothing invented
-
-
-def test_a_reply_no_source_supports_is_withheld_and_shown_as_such(index_copy: Path,
-                                                                  recording: RecordingGenerator) -> None:
-    at = start(index_copy, OffSourceGenerator(recording.inner))
-    ask(at, "When was the Harrow Point lighthouse built?")
-    answer = at.session_state["messages"][1]["answer"]
-    assert answer.refused and answer.withheld.startswith("To squash your last three git commits")
-    assistant = [m for m in at.chat_message if m.name == "assistant"]
-    assert assistant[-1].markdown[0].value == answer.text  # the streamed draft was replaced
-    assert any("no source supports, so it was withheld" in w.value and "interactive rebase" in w.value
-               for w in at.main.warning)
 
 
 def test_control_values_survive_being_hidden(index_copy: Path, recording: RecordingGenerator) -> None:

@@ -37,16 +37,3 @@ class RecordingGenerator:
     def stream(self, messages: Sequence[Message], sampling: SamplingParams) -> Iterator[str | Generation]:
         self.calls.append(("stream", sampling))
         yield from self.inner.stream(messages, sampling)  # type: ignore[attr-defined]
-
-
-class OffSourceGenerator(RecordingGenerator):
-    """Streams one fixed reply that no source supports (a model answering from memory), counting tokens
-    with the real model's tokenizer: the only way to make the grounding check withhold on demand."""
-
-    REPLY = "To squash your last three git commits, run an interactive rebase and mark them as squash [1]."
-
-    def stream(self, messages: Sequence[Message], sampling: SamplingParams) -> Iterator[str | Generation]:
-        self.calls.append(("stream", sampling))
-        for word in self.REPLY.split(" "):
-            yield word + " "
-        yield Generation(self.REPLY, self.count_tokens(messages), len(self.REPLY.split()), "stop", 0.01, 0.02)
